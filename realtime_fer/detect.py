@@ -1,0 +1,152 @@
+"""Face detectors. Each one turns a BGR frame into ``Faces`` (boxes, scores, keypoints).
+
+* ``BlazeFaceDetector``: MediaPipe Tasks ``FaceDetector`` with the BlazeFace
+  models vendored in ``models/`` (short range: faces within ~2 m, the webcam case;
+  full range: smaller faces up to ~5 m, slower).
+* ``MtcnnDetector``: the seed paper's MTCNN (``mtcnn`` package, TensorFlow), slow
+  but a reference; needs ``pip install 'realtime-fer[train]'``.
+
+Use ``create_detector(name, ...)``; every detector is a context manager.
+Keypoints come back image-left eye first, then image-right eye (``faces.KEYPOINT_NAMES``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import MissingDependencyError, ModelError
+from .faces import Faces
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+BLAZEFACE_MODELS = {
+    "short": MODELS_DIR / "face_detection_short_range.tflite",
+    "full": MODELS_DIR / "face_detection_full_range_sparse.tflite",
+}
+DETECTORS = ("blazeface", "mtcnn")
+
+
+def _clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
+    boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
+    return boxes
+
+
+class BlazeFaceDetector:
+    """MediaPipe BlazeFace through the Tasks API.
+
+    Args:
+        range: "short" (faces filling >~10% of the frame; fastest) or "full" (small faces).
+        min_confidence: detections below this score are dropped.
+        video: use the Tasks VIDEO running mode (needs increasing timestamps) instead of IMAGE.
+
+    ``detect(frame)`` takes (H, W, 3) uint8 BGR (or (H, W) grey / (H, W, 4) BGRA) and
+    returns Faces in that frame's pixel coordinates, keypoints (n, 6, 2): image-left eye,
+    image-right eye, nose tip, mouth, image-left ear, image-right ear.
+    """
+
+    def __init__(self, range: str = "short", min_confidence: float = 0.5, model_path: str | Path | None = None):
+        if range not in BLAZEFACE_MODELS:
+            raise ValueError(f"detector range: expected one of {sorted(BLAZEFACE_MODELS)}, got {range!r}")
+        path = Path(model_path) if model_path else BLAZEFACE_MODELS[range]
+        if not path.is_file():
+            raise ModelError(f"BlazeFace model: expected {path}, got no file; reinstall realtime-fer or run "
+                             "scripts/fetch_blazeface.py to restore models/")
+        try:
+            import mediapipe as mp
+            from mediapipe.tasks.python import BaseOptions, vision
+        except ImportError:
+            raise MissingDependencyError("mediapipe: expected it installed, got ImportError; run pip install 'mediapipe>=1.2'") from None
+        self._mp = mp
+        options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
+                                             running_mode=vision.RunningMode.IMAGE,
+                                             min_detection_confidence=float(min_confidence))
+        self._detector = vision.FaceDetector.create_from_options(options)
+        self.range = range
+
+    def detect(self, frame: np.ndarray) -> Faces:
+        import cv2
+
+        if frame.ndim == 2:
+            rgb = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+        elif frame.shape[2] == 4:
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB)
+        else:
+            rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        height, width = rgb.shape[:2]
+        result = self._detector.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
+        detections = result.detections
+        if not detections:
+            return Faces.empty(6)
+        boxes = np.array([[d.bounding_box.origin_x, d.bounding_box.origin_y,
+                           d.bounding_box.origin_x + d.bounding_box.width,
+                           d.bounding_box.origin_y + d.bounding_box.height] for d in detections], np.float32)
+        scores = np.array([d.categories[0].score for d in detections], np.float32)
+        keypoints = np.array([[(k.x * width, k.y * height) for k in d.keypoints] for d in detections], np.float32)
+        return Faces(_clip_boxes(boxes, width, height), scores, keypoints)
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: mediapipe's C handles may already be gone
+            pass
+
+
+class MtcnnDetector:
+    """The seed paper's detector (MTCNN, ``mtcnn`` package), for reference and training.
+
+    ``detect(frame)`` takes (H, W, 3) uint8 BGR and returns Faces with keypoints (n, 5, 2):
+    image-left eye, image-right eye, nose, image-left mouth corner, image-right mouth corner.
+    """
+
+    def __init__(self, min_confidence: float = 0.5):
+        try:
+            from mtcnn import MTCNN
+        except ImportError:
+            raise MissingDependencyError("mtcnn: expected it installed, got ImportError; run pip install 'realtime-fer[train]'") from None
+        self._mtcnn = MTCNN()
+        self.min_confidence = float(min_confidence)
+
+    def detect(self, frame: np.ndarray) -> Faces:
+        import cv2
+
+        rgb = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB if frame.ndim == 2 else cv2.COLOR_BGR2RGB)
+        found = [f for f in self._mtcnn.detect_faces(rgb) if f["confidence"] >= self.min_confidence]
+        if not found:
+            return Faces.empty(5)
+        boxes = np.array([[f["box"][0], f["box"][1], f["box"][0] + f["box"][2], f["box"][1] + f["box"][3]]
+                          for f in found], np.float32)
+        names = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+        keypoints = np.array([[f["keypoints"][n] for n in names] for f in found], np.float32)
+        height, width = rgb.shape[:2]
+        return Faces(_clip_boxes(boxes, width, height), np.array([f["confidence"] for f in found], np.float32), keypoints)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def create_detector(name: str = "blazeface", range: str = "short", min_confidence: float = 0.5):
+    """Build a detector by name: "blazeface" (with ``range`` short|full) or "mtcnn"."""
+    if name == "blazeface":
+        return BlazeFaceDetector(range=range, min_confidence=min_confidence)
+    if name == "mtcnn":
+        return MtcnnDetector(min_confidence=min_confidence)
+    raise ValueError(f"detector: expected one of {', '.join(DETECTORS)}, got {name!r}")
