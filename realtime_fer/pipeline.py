@@ -1,0 +1,139 @@
+"""The recognizer: detect -> track -> align -> classify -> smooth, one frame at a time.
+
+It does no I/O: sources, sinks, windows and the CLI live in other modules. One
+``Recognizer`` owns one detector and one ONNX Runtime session and is meant to be
+used from one thread.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .align import align_faces
+from .classify import DEFAULT_MODEL, ExpressionClassifier
+from .detect import create_detector
+from .faces import Faces, FrameResult
+from .smooth import EmaSmoother
+from .track import IouTracker
+
+STAGES = ("detect", "track", "align", "classify", "smooth")
+
+
+def as_bgr(frame: np.ndarray) -> np.ndarray:
+    """(H, W) grey, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA uint8 -> (H, W, 3) uint8 BGR."""
+    if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
+        return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return frame
+    raise ValueError(f"frame: expected (H, W), (H, W, 3) or (H, W, 4) uint8, got shape {frame.shape}")
+
+
+class Recognizer:
+    """Facial expression recognition for a stream of frames.
+
+    Args:
+        model_path: ONNX expression model with its ``.json`` sidecar (default: the shipped model).
+        provider: ONNX Runtime provider, auto | cpu | cuda | tensorrt.
+        detector: "blazeface" or "mtcnn"; detector_range: BlazeFace "short" or "full".
+        min_confidence: detector score threshold.
+        smoothing: EMA memory per track in [0, 1); 0 disables smoothing.
+        detect_every: run the detector on every n-th frame; frames between reuse the
+            tracks' predicted boxes (classification still runs on every frame).
+        max_missed: frames a track survives without a detection.
+        intra_op_threads: ONNX Runtime threads for the classifier (1 is fastest for small batches).
+
+    Example::
+
+        with Recognizer() as recognizer:
+            result = recognizer.process(frame_bgr)
+            print(result.top())   # [(label, confidence), ...] per face
+    """
+
+    def __init__(self, model_path: str | Path = DEFAULT_MODEL, *, provider: str = "auto", detector: str = "blazeface",
+                 detector_range: str = "short", min_confidence: float = 0.5, smoothing: float = 0.6,
+                 detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1):
+        if detect_every < 1:
+            raise ValueError(f"detect_every: expected an integer >= 1, got {detect_every}")
+        self.classifier = ExpressionClassifier(model_path, provider=provider, intra_op_threads=intra_op_threads)
+        self.detector = create_detector(detector, range=detector_range, min_confidence=min_confidence)
+        self.tracker = IouTracker(max_missed=max_missed)
+        self.smoother = EmaSmoother(smoothing)
+        self.detect_every = int(detect_every)
+        self._frame_count = 0
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.classifier.labels
+
+    @property
+    def provider(self) -> str:
+        return self.classifier.provider
+
+    def process(self, frame: np.ndarray, index: int | None = None, time_ms: float | None = None) -> FrameResult:
+        """Recognize every face in one frame.
+
+        Args:
+            frame: (H, W, 3) uint8 BGR; (H, W) grey and (H, W, 4) BGRA are converted.
+            index: frame number (default: a running count); time_ms: source time stamp
+                (default: ``index`` at 30 fps).
+
+        Returns:
+            FrameResult whose faces carry boxes and keypoints in ``frame`` pixels, track
+            ids, raw and smoothed probabilities in ``labels`` order, and per-stage timings.
+        """
+        index = self._frame_count if index is None else int(index)
+        time_ms = index * 1000.0 / 30.0 if time_ms is None else float(time_ms)
+        frame = as_bgr(frame)
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(stage: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[stage] = (now - clock) * 1000.0
+            clock = now
+
+        run_detector = self._frame_count % self.detect_every == 0
+        self._frame_count += 1
+        detections = self.detector.detect(frame) if run_detector else None
+        lap("detect")
+        faces = self.tracker.update(detections) if run_detector else self.tracker.coast()
+        lap("track")
+        crops = self._align(frame, faces)
+        lap("align")
+        faces = faces.replace(raw_probs=self.classifier.predict(crops))
+        lap("classify")
+        faces = self.smoother(faces)
+        self.smoother.prune(self.tracker.active_ids)
+        lap("smooth")
+        return FrameResult(index, time_ms, faces, self.labels, timings)
+
+    def _align(self, frame: np.ndarray, faces: Faces) -> np.ndarray:
+        """(n, h, w, c) uint8 crops in the model's colour order."""
+        left, right = faces.eyes
+        crops = align_faces(frame, faces.boxes, left, right, self.classifier.input_size, self.classifier.crop,
+                            grayscale=self.classifier.grayscale)
+        if self.classifier.card.input.color == "rgb":
+            crops = crops[..., ::-1]
+        return crops
+
+    def reset(self) -> None:
+        """Forget all tracks (e.g. between unrelated images)."""
+        self.tracker.reset()
+        self.smoother.reset()
+        self._frame_count = 0
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def __enter__(self) -> "Recognizer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
