@@ -27,6 +27,34 @@ BLAZEFACE_MODELS = {
 DETECTORS = ("blazeface", "mtcnn")
 
 
+def import_mediapipe():
+    """Import mediapipe's Tasks API without dragging TensorFlow in.
+
+    mediapipe imports ``tensorflow.tools.docs`` only for documentation decorators and
+    falls back to a no-op when TensorFlow is missing; with TensorFlow installed (the
+    ``train`` extra) that import alone costs ~5 s. So TensorFlow is hidden while
+    mediapipe loads, unless it is already imported.
+
+    Returns:
+        (mediapipe, BaseOptions, vision) modules/classes.
+    """
+    import sys
+
+    hide = "tensorflow" not in sys.modules
+    if hide:
+        sys.modules["tensorflow"] = None  # makes `import tensorflow` raise ModuleNotFoundError
+    try:
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+    except ImportError:
+        raise MissingDependencyError("mediapipe: expected it installed, got ImportError; "
+                                     "run pip install 'mediapipe>=1.2'") from None
+    finally:
+        if hide and sys.modules.get("tensorflow", 0) is None:
+            del sys.modules["tensorflow"]
+    return mp, BaseOptions, vision
+
+
 def _clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
     boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
@@ -53,11 +81,7 @@ class BlazeFaceDetector:
         if not path.is_file():
             raise ModelError(f"BlazeFace model: expected {path}, got no file; reinstall realtime-fer or run "
                              "scripts/fetch_blazeface.py to restore models/")
-        try:
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions, vision
-        except ImportError:
-            raise MissingDependencyError("mediapipe: expected it installed, got ImportError; run pip install 'mediapipe>=1.2'") from None
+        mp, BaseOptions, vision = import_mediapipe()
         self._mp = mp
         options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
                                              running_mode=vision.RunningMode.IMAGE,
