@@ -50,7 +50,7 @@ def test_rotated_real_face_comes_out_level(angle):
         faces = detector.detect(rotated)
     assert len(upright) == 1 and len(faces) == 1
     true_eyes = transform_points(rotation, [upright.eyes[0][0], upright.eyes[1][0]])
-    assert abs(eye_angle_degrees(*true_eyes)) > 9  # the input really is tilted
+    assert abs(eye_angle_degrees(*true_eyes)) > 4  # the input really is tilted (the face itself leans ~5 deg)
     center, side = crop_square(faces.boxes[0], CropSpec())
     matrix = alignment_matrix(faces.eyes[0][0], faces.eyes[1][0], center, side, (96, 96))
     aligned_eyes = transform_points(matrix, true_eyes)
