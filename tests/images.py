@@ -17,11 +17,14 @@ def astronaut_bgr() -> np.ndarray:
 
 def face_tile(side: int = 160) -> np.ndarray:
     """(side, side, 3) uint8 BGR crop around the astronaut's face."""
-    return cv2.resize(astronaut_bgr()[40:260, 115:335], (side, side), interpolation=cv2.INTER_AREA)
+    return cv2.resize(astronaut_bgr()[50:230, 135:315], (side, side), interpolation=cv2.INTER_AREA)
 
 
-def scene(num_faces: int, width: int = 1280, height: int = 720, side: int = 160, shift: int = 0) -> np.ndarray:
+def scene(num_faces: int, width: int = 960, height: int = 540, side: int = 160, shift: int = 0) -> np.ndarray:
     """(height, width, 3) uint8 BGR grey background with ``num_faces`` face tiles in a row.
+
+    The faces are small for the frame: BlazeFace's full-range model finds them, the
+    short-range (webcam) model does not.
 
     ``shift`` moves every tile right by that many pixels (to simulate motion).
     """

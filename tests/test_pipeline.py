@@ -1,0 +1,94 @@
+import cv2
+import numpy as np
+import pytest
+
+from realtime_fer import Recognizer
+from realtime_fer.pipeline import STAGES, as_bgr
+from tests.images import astronaut_bgr, face_tile, scene
+from tests.tiny_model import write_tiny_model
+
+
+@pytest.fixture(scope="module")
+def recognizer(tmp_path_factory):
+    model = write_tiny_model(tmp_path_factory.mktemp("model"))
+    with Recognizer(model, provider="cpu", smoothing=0.5, detector_range="full") as rec:
+        yield rec
+
+
+def test_real_face_is_found_classified_and_timed(recognizer):
+    recognizer.reset()
+    result = recognizer.process(astronaut_bgr())
+    assert len(result.faces) == 1
+    x1, y1, x2, y2 = result.faces.boxes[0]
+    assert 160 < x1 < 200 and 60 < y1 < 100 and 250 < x2 < 290 and 160 < y2 < 200
+    assert result.faces.track_ids.tolist() == [1]
+    assert result.faces.raw_probs.shape == (1, 7) and result.faces.probs.shape == (1, 7)
+    assert set(STAGES) <= set(result.timings_ms)
+    label, confidence = result.top()[0]
+    assert label in recognizer.labels and 0 < confidence <= 1
+
+
+def test_five_faces_one_batch_and_stable_ids_while_moving(recognizer):
+    recognizer.reset()
+    ids = []
+    for step in range(4):
+        result = recognizer.process(scene(5, shift=6 * step))
+        assert len(result.faces) == 5
+        order = np.argsort(result.faces.boxes[:, 0])
+        ids.append(result.faces.track_ids[order].tolist())
+    assert ids[0] == ids[-1] and len(set(ids[0])) == 5
+
+
+def test_smoothing_mixes_consecutive_frames(recognizer):
+    recognizer.reset()
+    bright = scene(1)
+    dark = (scene(1) * 0.4).astype(np.uint8)
+    first = recognizer.process(bright)
+    second = recognizer.process(dark)
+    assert not np.allclose(second.faces.raw_probs, first.faces.raw_probs)
+    expected = 0.5 * first.faces.probs + 0.5 * second.faces.raw_probs
+    assert second.faces.probs == pytest.approx(expected, abs=1e-5)
+
+
+def test_no_face_frame(recognizer):
+    result = recognizer.process(np.full((360, 640, 3), 127, np.uint8))
+    assert len(result.faces) == 0 and result.top() == []
+    assert result.faces.raw_probs.shape == (0, 7)
+
+
+@pytest.mark.parametrize("convert", ["grey", "bgra", "grey3"])
+def test_grey_and_rgba_frames(recognizer, convert):
+    recognizer.reset()
+    image = astronaut_bgr()
+    frame = {"grey": cv2.cvtColor(image, cv2.COLOR_BGR2GRAY),
+             "bgra": cv2.cvtColor(image, cv2.COLOR_BGR2BGRA),
+             "grey3": cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)[:, :, None]}[convert]
+    assert len(recognizer.process(frame).faces) == 1
+
+
+def test_4k_frame_and_tiny_face(recognizer):
+    recognizer.reset()
+    frame = np.full((2160, 3840, 3), 90, np.uint8)
+    frame[1000:1400, 1700:2100] = face_tile(400)
+    result = recognizer.process(frame)
+    assert len(result.faces) == 1 and result.faces.boxes[0, 0] > 1600
+    short = Recognizer(recognizer.classifier.model_path, provider="cpu", detector_range="short")
+    with short:
+        assert len(short.process(scene(1)).faces) == 0  # the webcam model misses small faces, as documented
+    tiny = np.full((360, 640, 3), 90, np.uint8)
+    tiny[100:124, 300:324] = face_tile(24)  # far below BlazeFace's range: must not crash
+    assert len(recognizer.process(tiny).faces) in (0, 1)
+
+
+def test_detect_every_coasts_between_detections(tmp_path):
+    model = write_tiny_model(tmp_path)
+    with Recognizer(model, provider="cpu", detect_every=3, detector_range="full") as rec:
+        results = [rec.process(scene(2, shift=3 * i)) for i in range(6)]
+    assert all(len(r.faces) == 2 for r in results)
+    assert results[1].timings_ms["detect"] < 0.5 * results[0].timings_ms["detect"] + 0.2
+    assert {tuple(sorted(r.faces.track_ids)) for r in results} == {(1, 2)}
+
+
+def test_bad_frame_shape():
+    with pytest.raises(ValueError, match="frame: expected"):
+        as_bgr(np.zeros((4, 4, 2), np.uint8))
