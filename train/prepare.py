@@ -14,6 +14,7 @@ Output (``OUT/``), the contract ``train/fit.py`` reads:
     meta.json               classes, label_encoding, class_weights, size, channels, color,
                             alignment, label_source, data, split, ...
     report.md, report.json, *.png
+    val_files.txt           the source file of each val row (relative to --data), for error analysis
 
 The arrays are written chunk by chunk into ``.npy`` files created with
 ``numpy.lib.format.open_memmap``, so the float set is never in RAM; what stays in
@@ -94,6 +95,14 @@ def write_npy(path: Path, shape: tuple[int, ...], dtype, chunks: Iterable[np.nda
 def _chunks(count: int, size: int):
     for start in range(0, count, size):
         yield slice(start, min(start + size, count))
+
+
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` with forward slashes (the path itself when outside ``root``)."""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _peak_rss_mb() -> float:
@@ -194,6 +203,8 @@ def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
               counted(scan.images[val_rows[s]].astype(np.float32) / np.float32(255)
                       for s in _chunks(len(val_rows), cfg.chunk)))
     write_npy(cfg.out / "val_y.npy", (len(val_rows), k), np.float32, [split.one_hot(codes_all[val_rows], k)])
+    (cfg.out / "val_files.txt").write_text("".join(f"{_relative(inventory.paths[i], cfg.data)}\n" for i in val_rows),
+                                           encoding="utf-8")
     lap("write")
 
     alignment_meta = {"method": cfg.align}
@@ -215,7 +226,8 @@ def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
         "data": str(cfg.data), "split": split_meta,
         "augmentation": policy.name if policy else "none",
         "counts": {"train": len(plan), "val": int(len(val_rows))},
-        "files": {"train_x": "train_x.npy", "train_y": "train_y.npy", "val_x": "val_x.npy", "val_y": "val_y.npy"},
+        "files": {"train_x": "train_x.npy", "train_y": "train_y.npy", "val_x": "val_x.npy", "val_y": "val_y.npy",
+                  "val_files": "val_files.txt"},
     }
     (cfg.out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
