@@ -25,6 +25,10 @@ BLAZEFACE_MODELS = {
     "full": MODELS_DIR / "face_detection_full_range_sparse.tflite",
 }
 DETECTORS = ("blazeface", "mtcnn")
+RANGES = ("short", "full", "auto", "both")
+"""BlazeFace ranges: one model, ``auto`` (short, falling back to full on frames where short
+finds nothing: the speed of short for near faces, full's reach when faces are small), or
+``both`` (union of the two, for still images where speed matters less than recall)."""
 
 
 def import_mediapipe():
@@ -167,9 +171,54 @@ class MtcnnDetector:
         self.close()
 
 
-def create_detector(name: str = "blazeface", range: str = "short", min_confidence: float = 0.5):
-    """Build a detector by name: "blazeface" (with ``range`` short|full) or "mtcnn"."""
+def _merge(first: Faces, second: Faces, iou_threshold: float = 0.3) -> Faces:
+    """``first`` plus the faces of ``second`` that overlap none of ``first`` (keypoint counts must agree)."""
+    from .track import iou_matrix
+
+    if len(first) == 0:
+        return second
+    if len(second) == 0:
+        return first
+    overlap = iou_matrix(second.boxes, first.boxes).max(axis=1)
+    extra = second.select(overlap < iou_threshold)
+    return Faces(np.concatenate([first.boxes, extra.boxes]), np.concatenate([first.scores, extra.scores]),
+                 np.concatenate([first.keypoints, extra.keypoints]))
+
+
+class MultiRangeDetector:
+    """BlazeFace short + full range (see ``RANGES``): ``auto`` falls back, ``both`` unites."""
+
+    def __init__(self, strategy: str = "auto", min_confidence: float = 0.5):
+        self.strategy = strategy
+        self.range = strategy
+        self._short = BlazeFaceDetector("short", min_confidence)
+        self._full = BlazeFaceDetector("full", min_confidence)
+
+    def detect(self, frame: np.ndarray) -> Faces:
+        """(H, W, 3) uint8 BGR -> Faces, as ``BlazeFaceDetector.detect``."""
+        near = self._short.detect(frame)
+        if self.strategy == "auto" and len(near):
+            return near
+        return _merge(near, self._full.detect(frame))
+
+    def close(self) -> None:
+        self._short.close()
+        self._full.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def create_detector(name: str = "blazeface", range: str = "auto", min_confidence: float = 0.5):
+    """Build a detector by name: "blazeface" (``range`` one of RANGES) or "mtcnn"."""
     if name == "blazeface":
+        if range not in RANGES:
+            raise ValueError(f"detector range: expected one of {', '.join(RANGES)}, got {range!r}")
+        if range in ("auto", "both"):
+            return MultiRangeDetector(range, min_confidence)
         return BlazeFaceDetector(range=range, min_confidence=min_confidence)
     if name == "mtcnn":
         return MtcnnDetector(min_confidence=min_confidence)

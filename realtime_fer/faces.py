@@ -53,7 +53,7 @@ class Faces:
         n = len(self.boxes)
         set_("scores", np.asarray(self.scores, np.float32))
         set_("keypoints", np.asarray(self.keypoints, np.float32))
-        if self.keypoints.size == 0:
+        if self.keypoints.size == 0 and self.keypoints.ndim != 3:
             set_("keypoints", self.keypoints.reshape(n, len(KEYPOINT_NAMES), 2))
         ids = np.full(n, -1, np.int64) if self.track_ids is None else np.asarray(self.track_ids, np.int64)
         set_("track_ids", ids)

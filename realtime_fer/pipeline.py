@@ -40,7 +40,8 @@ class Recognizer:
     Args:
         model_path: ONNX expression model with its ``.json`` sidecar (default: the shipped model).
         provider: ONNX Runtime provider, auto | cpu | cuda | tensorrt.
-        detector: "blazeface" or "mtcnn"; detector_range: BlazeFace "short" or "full".
+        detector: "blazeface" or "mtcnn"; detector_range: BlazeFace "short", "full",
+            "auto" (short, full where short finds nothing; the default) or "both" (union).
         min_confidence: detector score threshold.
         smoothing: EMA memory per track in [0, 1); 0 disables smoothing.
         detect_every: run the detector on every n-th frame; frames between reuse the
@@ -56,7 +57,7 @@ class Recognizer:
     """
 
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, *, provider: str = "auto", detector: str = "blazeface",
-                 detector_range: str = "short", min_confidence: float = 0.5, smoothing: float = 0.6,
+                 detector_range: str = "auto", min_confidence: float = 0.5, smoothing: float = 0.6,
                  detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1):
         if detect_every < 1:
             raise ValueError(f"detect_every: expected an integer >= 1, got {detect_every}")

@@ -92,3 +92,17 @@ def test_detect_every_coasts_between_detections(tmp_path):
 def test_bad_frame_shape():
     with pytest.raises(ValueError, match="frame: expected"):
         as_bgr(np.zeros((4, 4, 2), np.uint8))
+
+
+@pytest.mark.parametrize("strategy, expected", [("auto", 1), ("both", 2)])
+def test_multi_range_detection(strategy, expected):
+    """A big near face plus a small far one: auto keeps the near face (short range found it),
+    both also adds the far face that only the full-range model sees."""
+    from realtime_fer.detect import create_detector
+
+    frame = np.full((540, 960, 3), 90, np.uint8)
+    frame[100:400, 60:360] = face_tile(300)
+    frame[200:360, 700:860] = face_tile(160)
+    with create_detector("blazeface", strategy) as detector:
+        assert len(detector.detect(frame)) == expected
+        assert len(detector.detect(scene(1))) == 1  # short finds nothing here; full does
