@@ -235,7 +235,7 @@ def render_rows(plan: Plan, rows: slice, images: np.ndarray, train_index: np.nda
         (len(rows), H, W, C) float32 in [0, 1].
     """
     batch = images[train_index[plan.source[rows]]].astype(np.float32)
-    batch *= np.float32(1 / 255)
+    batch /= np.float32(255)  # the same rounding as the val set
     for i, j in enumerate(plan.noise[rows]):
         if j >= 0:
             batch[i] = apply_noise(batch[i], plan.noises[j], plan.seed[rows][i], plan.params[j])
