@@ -401,9 +401,13 @@ def _init_detector(method: str) -> None:
 
         _DETECTOR = ("mtcnn", MTCNN())
     else:
-        from realtime_fer.detect import BlazeFaceDetector  # noqa: PLC0415  (written alongside; imported lazily)
+        import atexit  # noqa: PLC0415
 
-        _DETECTOR = ("blazeface", BlazeFaceDetector(range="short"))
+        from realtime_fer.detect import BlazeFaceDetector  # noqa: PLC0415  (the runtime's detector, imported lazily)
+
+        detector = BlazeFaceDetector(range="short")
+        atexit.register(detector.close)  # close before interpreter teardown (mediapipe's __del__ is noisy then)
+        _DETECTOR = ("blazeface", detector)
 
 
 def detect_eyes(image_bgr: np.ndarray, detector, min_side: int = 160):
