@@ -24,12 +24,16 @@ def confusion_matrix(y_true, y_pred, n_classes: int) -> np.ndarray:
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
-def per_class_scores(confusion: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-class precision, recall, f1 (float64) and support (int64) from a confusion matrix."""
+def per_class_scores(confusion: np.ndarray, missed=None) -> dict[str, np.ndarray]:
+    """Per-class precision, recall, f1 (float64) and support (int64) from a confusion matrix.
+
+    ``missed``: optional (K,) counts of samples of each true class that got no prediction
+    at all (e.g. no face found); they add to the support, so they lower recall.
+    """
     confusion = np.asarray(confusion, np.float64)
     tp = np.diag(confusion)
     predicted = confusion.sum(axis=0)
-    support = confusion.sum(axis=1)
+    support = confusion.sum(axis=1) + (0 if missed is None else np.asarray(missed, np.float64))
     with np.errstate(divide="ignore", invalid="ignore"):
         precision = np.where(predicted > 0, tp / predicted, 0.0)
         recall = np.where(support > 0, tp / support, 0.0)
@@ -51,17 +55,27 @@ def macro_f1(y_true, y_pred, n_classes: int) -> float:
 def classification_report(y_true, y_pred, labels) -> dict:
     """Everything the evaluation and training reports need, JSON-ready.
 
+    A negative code in ``y_pred`` means "no prediction" (e.g. no face was found): the
+    sample counts as wrong, appears in no confusion column, and lowers its class's recall.
+
     Returns:
         {"n", "accuracy", "macro_f1", "per_class": {label: {"precision", "recall", "f1", "support"}},
-         "confusion": list of lists (rows true, columns predicted), "labels": [...]}.
+         "confusion": list of lists (rows true, columns predicted), "labels": [...],
+         "no_prediction": number of samples with a negative prediction}.
     """
     labels = list(labels)
-    cm = confusion_matrix(y_true, y_pred, len(labels))
-    scores = per_class_scores(cm)
+    y_true = np.asarray(y_true, np.int64).ravel()
+    y_pred = np.asarray(y_pred, np.int64).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true/y_pred: expected equal lengths, got {y_true.shape[0]} and {y_pred.shape[0]}")
+    ok = y_pred >= 0
+    cm = confusion_matrix(y_true[ok], y_pred[ok], len(labels))
+    missed = np.bincount(y_true[~ok], minlength=len(labels)) if (~ok).any() else None
+    scores = per_class_scores(cm, missed)
     per_class = {label: {"precision": round(float(scores["precision"][i]), 6),
                          "recall": round(float(scores["recall"][i]), 6),
                          "f1": round(float(scores["f1"][i]), 6),
                          "support": int(scores["support"][i])} for i, label in enumerate(labels)}
-    return {"n": int(cm.sum()), "accuracy": round(accuracy(y_true, y_pred), 6),
+    return {"n": int(y_true.size), "accuracy": round(accuracy(y_true, y_pred), 6),
             "macro_f1": round(float(scores["f1"].mean()), 6), "per_class": per_class,
-            "confusion": cm.tolist(), "labels": labels}
+            "confusion": cm.tolist(), "labels": labels, "no_prediction": int((~ok).sum())}
