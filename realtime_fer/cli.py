@@ -1,0 +1,496 @@
+"""Command line interface: ``realtime-fer`` (the only module that prints or exits).
+
+Usage::
+
+    realtime-fer --camera 0                       # live window (q / Esc quits); terminal table without a display
+    realtime-fer --camera clip.mp4 --no-window    # a file stands in for the camera; rich live table
+    realtime-fer --video IN.mp4 --output OUT.mp4 [--csv OUT.csv] [--jsonl OUT.jsonl]
+    realtime-fer --image IN.jpg [--output OUT.jpg] | --image FOLDER [--output FOLDER] [--csv F]
+    realtime-fer bench [--video IN | --synthetic [--faces N]] [--provider P] [--json]
+
+Exit codes:
+    0   success (also when a truncated video ended early: a warning says so);
+    1   runtime failure: a camera/stream stopped delivering frames mid-run (outputs are
+        finalized), or an unexpected internal error;
+    2   bad usage or input: missing/corrupt file, camera that does not open, bad or
+        mismatched model, unavailable provider, missing dependency, existing output
+        without --overwrite;
+    130 / 143  interrupted by Ctrl-C / SIGTERM (outputs finalized up to the last frame).
+
+Errors are one line on stderr: ``realtime-fer: error: <message>``; warnings
+``realtime-fer: warning: <message>``.  Set REALTIME_FER_DEBUG=1 to get tracebacks of
+internal errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .errors import FerError, InputError
+
+PROG = "realtime-fer"
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
+RANGES = ("short", "full", "auto", "both")
+DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short"}
+"""Measured on the Pexels clip (640x360, 472 frames, one face, 2-core CPU): short range
+2.1-2.4 ms/frame and a face in 472/472 frames, full range 5.2-5.8 ms and 464/472.  Full is
+~2.4x slower and no better for faces that fill the frame, so video and camera default to
+short; stills default to "both" (short + full, union) because speed hardly matters there
+and group photos have small faces.  Use --range full/auto for small or distant faces."""
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr, flush=True)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("recognizer")
+    group.add_argument("--model", metavar="PATH", help="ONNX expression model with its .json sidecar "
+                       "(default: models/expression.onnx)")
+    group.add_argument("--provider", choices=PROVIDERS, default="auto", help="ONNX Runtime provider (default auto)")
+    group.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
+    group.add_argument("--range", dest="detector_range", choices=RANGES,
+                       help="BlazeFace range (default: short for --camera/--video, both for --image)")
+    group.add_argument("--smoothing", type=float, default=None, metavar="F",
+                       help="temporal smoothing (EMA memory) of probabilities in [0, 1); 0 = off "
+                            "(default: the recognizer's)")
+    group.add_argument("--detect-every", type=int, default=1, metavar="N", help="run the detector every N frames")
+    group.add_argument("--min-confidence", type=float, default=0.5, metavar="F", help="detector score threshold")
+    group.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="--video/bench: frames detected ahead in parallel (default: 2 on >= 2 cores; 0 = off)")
+    parser.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
+    parser.add_argument("--verbose", action="store_true", help="keep OpenCV/FFmpeg/MediaPipe log output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Real-time facial expression recognition (BlazeFace + ONNX Runtime).",
+        epilog="Benchmark: realtime-fer bench --help.  Exit codes: 0 ok, 1 runtime failure, 2 bad usage/input, "
+               "130/143 interrupted (outputs finalized).")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--camera", metavar="SRC", help="camera index, stream URL, or a video file standing in")
+    mode.add_argument("--video", metavar="IN", help="annotate a video file")
+    mode.add_argument("--image", metavar="IN", help="an image file or a folder of images")
+    parser.add_argument("--output", metavar="OUT", help="annotated video (.mp4 mp4v, .avi MJPG), image, or folder")
+    parser.add_argument("--csv", metavar="FILE", help="one row per face per frame")
+    parser.add_argument("--jsonl", metavar="FILE", help="one JSON object per face per frame")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--no-window", action="store_true", help="--camera: live terminal table instead of a window")
+    parser.add_argument("--hud", action=argparse.BooleanOptionalAction, default=None,
+                        help="draw the fps/latency readout (default: on for --camera, off otherwise)")
+    parser.add_argument("--save-last-frame", metavar="PATH", help=argparse.SUPPRESS)
+    _add_common(parser)
+    return parser
+
+
+def build_bench_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"{PROG} bench", description="Per-stage latency, end-to-end fps and the "
+                                     "ratio to decode+encode-only throughput, measured in the same run.")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--video", metavar="IN", help="benchmark on this video")
+    source.add_argument("--synthetic", action="store_true", help="generated 640x360 frames (default)")
+    parser.add_argument("--faces", type=int, default=1, metavar="N", help="--synthetic: faces per frame (1..8)")
+    parser.add_argument("--frames", type=int, default=None, metavar="N", help="frames per pass (default: all / 300)")
+    parser.add_argument("--repeats", type=int, default=1, metavar="N", help="alternate passes N times, keep the best")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_common(parser)
+    return parser
+
+
+# ----------------------------------------------------------------------------- process-wide setup
+
+class _StopOnSignal:
+    """SIGINT/SIGTERM set ``event`` (the loop stops after the current frame and finalizes);
+    a second SIGINT raises KeyboardInterrupt.  Restores the previous handlers on exit."""
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    def _handle(self, signum, _frame):
+        if self.event.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signum = signum
+        self.event.set()
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def _quiet_libraries(verbose: bool) -> None:
+    """Silence OpenCV/FFmpeg logging (our own messages say what went wrong)."""
+    if verbose:
+        return
+    if "cv2" not in sys.modules:
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    import cv2
+
+    with contextlib.suppress(Exception):
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced(enabled: bool):
+    """Send file descriptor 2 to /dev/null meanwhile, keeping Python's ``sys.stderr`` on the real stderr.
+
+    MediaPipe/LiteRT/FFmpeg write log lines straight to fd 2 (dozens at model load, one at
+    the first inference, more at close); the CLI's own messages say what matters.
+    """
+    if not enabled:
+        yield
+        return
+    try:
+        python_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # e.g. pytest's capture: leave sys.stderr alone
+        python_fd = None
+    sys.stderr.flush()
+    try:
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        yield
+        return
+    original = sys.stderr
+    if python_fd == 2:
+        sys.stderr = open(os.dup(saved), "w", encoding=original.encoding or "utf-8", errors="backslashreplace",
+                          buffering=1)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        if sys.stderr is not original:
+            sys.stderr.flush()
+            sys.stderr.close()
+            sys.stderr = original
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _detector_range(args, mode: str) -> str:
+    return args.detector_range or DEFAULT_RANGE[mode]
+
+
+def _open_recognizer(args, mode: str):
+    """Build the Recognizer (model, provider, detector); FerError on bad model/provider/dependency."""
+    from .classify import DEFAULT_MODEL
+    from .pipeline import Recognizer
+
+    _check_numbers(args)
+    model = Path(args.model) if args.model else DEFAULT_MODEL
+    options = {} if args.smoothing is None else {"smoothing": args.smoothing}
+    return Recognizer(model, provider=args.provider, detector=args.detector,
+                      detector_range=_detector_range(args, mode), min_confidence=args.min_confidence,
+                      detect_every=args.detect_every, **options)
+
+
+def _check_numbers(args) -> None:
+    if args.smoothing is not None and not 0.0 <= args.smoothing < 1.0:
+        raise InputError(f"--smoothing: expected a number in [0, 1), got {args.smoothing}; 0 turns smoothing off")
+    if args.detect_every < 1:
+        raise InputError(f"--detect-every: expected an integer >= 1, got {args.detect_every}; use 1 to detect "
+                         "on every frame")
+    if not 0.0 <= args.min_confidence <= 1.0:
+        raise InputError(f"--min-confidence: expected a number in [0, 1], got {args.min_confidence}; try 0.5")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise InputError(f"--max-frames: expected an integer >= 1, got {args.max_frames}; omit it to process all")
+    if args.workers is not None and args.workers < 0:
+        raise InputError(f"--workers: expected an integer >= 0, got {args.workers}; 0 turns look-ahead off")
+
+
+def _detect_ahead(args, recognizer, mode: str):
+    """A DetectAhead for file modes when it can help (several cores, detection on every frame)."""
+    from .annotate import DetectAhead
+    from .detect import create_detector
+
+    workers = args.workers if args.workers is not None else (2 if (os.cpu_count() or 1) >= 2 else 0)
+    if workers < 1 or args.detect_every != 1 or not hasattr(recognizer, "detector"):
+        return None
+    extra = [create_detector(args.detector, range=_detector_range(args, mode), min_confidence=args.min_confidence)
+             for _ in range(workers - 1)]
+    return DetectAhead(recognizer, extra)
+
+
+# ----------------------------------------------------------------------------- modes
+
+def _table_sinks(args, labels, with_file: bool, stack: contextlib.ExitStack) -> list:
+    from .sinks import CsvSink, JsonlSink
+
+    tables = []
+    if args.csv:
+        tables.append(stack.enter_context(CsvSink(args.csv, labels, with_file, overwrite=args.overwrite)))
+    if args.jsonl:
+        tables.append(stack.enter_context(JsonlSink(args.jsonl, labels, with_file, overwrite=args.overwrite)))
+    return tables
+
+
+def _precheck_outputs(args, inputs: tuple, output_folder: bool = False) -> None:
+    """Refuse existing outputs before anything is opened or created."""
+    from .sinks import check_output, fourcc_for
+
+    if args.output:
+        check_output(args.output, args.overwrite, folder=output_folder, inputs=inputs)
+        if args.video or args.camera:
+            fourcc_for(args.output)
+    for path in (args.csv, args.jsonl):
+        if path:
+            check_output(path, args.overwrite, inputs=inputs)
+    named = [p for p in (args.output, args.csv, args.jsonl) if p]
+    if len({str(Path(p).resolve()) for p in named}) != len(named):
+        raise InputError("outputs: expected distinct paths for --output/--csv/--jsonl, got the same path twice; "
+                         "give each output its own file")
+
+
+def _progress(total: int | None):
+    """A rich progress bar on stderr (bar, count, fps, ETA) and a throttled update callback."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+
+    progress = Progress(TextColumn("[bold]annotating"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                        TextColumn("{task.fields[fps]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                        TimeRemainingColumn(), console=Console(stderr=True), transient=False)
+    task = progress.add_task("annotate", total=total, fps="")
+    state = {"last": 0.0, "start": time.perf_counter()}
+
+    def update(done: int) -> None:
+        now = time.perf_counter()
+        if now - state["last"] >= 0.1:
+            state["last"] = now
+            fps = done / max(now - state["start"], 1e-9)
+            progress.update(task, completed=done, fps=f"{fps:.0f} fps")
+
+    def finish(done: int) -> None:
+        progress.update(task, completed=done, total=max(done, 1) if total is None else total)
+
+    return progress, update, finish
+
+
+def _run_video(args, stop: _StopOnSignal) -> int:
+    from .annotate import StageTimer, run
+    from .overlay import Overlay
+    from .sinks import VideoSink
+    from .sources import VideoFileSource
+
+    if not (args.output or args.csv or args.jsonl):
+        raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
+                         "e.g. --output OUT.mp4")
+    _precheck_outputs(args, (args.video,))
+    source = VideoFileSource(args.video, max_frames=args.max_frames)
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        recognizer = stack.enter_context(_open_recognizer(args, "video"))
+        ahead = _detect_ahead(args, recognizer, "video")
+        if ahead is not None:
+            stack.callback(ahead.close)
+        timer = StageTimer()
+        video = None
+        if args.output:
+            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite, timer=timer)
+            stack.callback(video.close)
+        tables = _table_sinks(args, recognizer.labels, False, stack)
+        total = source.info.frame_count
+        if total is not None and args.max_frames is not None:
+            total = min(total, args.max_frames)
+        progress, update, finish = _progress(total)
+        with progress:
+            stats = run(source, recognizer, overlay=Overlay(recognizer.labels), video=video, tables=tables,
+                        progress=update, stop=stop.event, hud=bool(args.hud), timer=timer, ahead=ahead)
+            finish(stats.frames)
+    outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl) if p)
+    print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps -> {outputs}",
+          file=sys.stderr)
+    if stop.signum is not None:
+        _warn(f"interrupted after {stats.frames} frames; outputs finalized up to the last processed frame")
+        return EXIT_SIGNAL[stop.signum]
+    expected = source.info.frame_count
+    if args.max_frames is None and expected and stats.frames < expected - 1:
+        _warn(f"decoded {stats.frames} of the {expected} frames {args.video} announces; the file may be "
+              "truncated or damaged (outputs cover the decodable frames)")
+    return EXIT_OK
+
+
+def _run_images(args, stop: _StopOnSignal) -> int:
+    from .annotate import run
+    from .overlay import Overlay
+    from .sinks import ImageSink
+    from .sources import ImageSource
+
+    folder = Path(args.image).is_dir()
+    _precheck_outputs(args, (args.image,), output_folder=folder)
+    source = ImageSource(args.image, max_frames=args.max_frames, warn=_warn)
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        images = None
+        if args.output:
+            images = ImageSink(args.output, folder=folder, overwrite=args.overwrite)
+            images.check_names([f.name for f in source.files] if folder else [None])
+        recognizer = stack.enter_context(_open_recognizer(args, "image"))
+        tables = _table_sinks(args, recognizer.labels, True, stack)
+        printed = [] if (args.output or args.csv or args.jsonl) else None
+
+        def collect(frame, result, _stats):
+            if printed is not None:
+                printed.append((frame.name, result))
+
+        stats = run(source, recognizer, overlay=Overlay(recognizer.labels), images=images, tables=tables,
+                    on_frame=collect, stop=stop.event, hud=bool(args.hud), reset_each_frame=True)
+    if printed is not None:
+        _print_image_results(printed)
+    print(f"{PROG}: {stats.frames} images, {stats.faces} faces" + (f", {len(source.skipped)} skipped"
+          if source.skipped else ""), file=sys.stderr)
+    return EXIT_SIGNAL[stop.signum] if stop.signum is not None else EXIT_OK
+
+
+def _print_image_results(items) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("file", "track", "label", "confidence", "box (x1, y1, x2, y2)")
+    for name, result in items:
+        if not len(result.faces):
+            table.add_row(name, "-", "no face", "", "")
+        for k, (label, confidence) in enumerate(result.top()):
+            box = ", ".join(f"{v:.0f}" for v in result.faces.boxes[k])
+            table.add_row(name, str(result.faces.track_ids[k]), label, f"{confidence:.2f}", box)
+    Console().print(table)
+
+
+def _run_camera(args, stop: _StopOnSignal) -> int:
+    from . import live
+    from .sources import CameraSource
+
+    _precheck_outputs(args, ())
+    source = CameraSource(args.camera, max_frames=args.max_frames)
+    window = not args.no_window and live.display_available()
+    if not args.no_window and not window:
+        _warn("no display available (DISPLAY/WAYLAND_DISPLAY unset or unreachable); showing a terminal table "
+              "instead (use --no-window to silence this)")
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        recognizer = stack.enter_context(_open_recognizer(args, "camera"))
+        tables = _table_sinks(args, recognizer.labels, False, stack)
+        video = None
+        if args.output:
+            from .sinks import VideoSink
+
+            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite)
+            stack.callback(video.close)
+        hud = True if args.hud is None else args.hud
+        if window:
+            stats = live.run_window(source, recognizer, video=video, tables=tables, stop=stop.event, hud=hud,
+                                    save_last_frame=args.save_last_frame)
+        else:
+            stats = live.run_table(source, recognizer, video=video, tables=tables, stop=stop.event,
+                                   save_last_frame=args.save_last_frame)
+    print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps, median latency "
+          f"{live.median_latency(stats):.1f} ms, {stats.dropped} stale frames dropped", file=sys.stderr)
+    if stop.signum is not None:
+        return EXIT_SIGNAL[stop.signum]
+    if stats.end_reason.startswith(("stream ended", "stalled", "error")):
+        _warn(f"{source.info.name}: {stats.end_reason} after {stats.frames} frames; outputs finalized")
+        return EXIT_RUNTIME
+    return EXIT_OK
+
+
+def _run_bench(args) -> int:
+    from .bench import run_bench
+
+    if args.video:
+        from .sources import _check_file
+
+        _check_file(Path(args.video), "video")
+    if not 1 <= args.faces <= 8:
+        raise InputError(f"--faces: expected 1..8, got {args.faces}; pick a number in that range")
+    with _open_recognizer(args, "bench") as recognizer:
+        def ahead_factory():
+            return _detect_ahead(args, recognizer, "bench")
+
+        report = run_bench(recognizer, video=args.video, frames=args.max_frames or args.frames, faces=args.faces,
+                           repeats=args.repeats, ahead_factory=ahead_factory)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print_bench(report)
+    return EXIT_OK
+
+
+def _print_bench(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("stage", "median ms", "p95 ms", title=f"realtime-fer bench: {report['input']}")
+    for name, values in report["stages"].items():
+        table.add_row(name, f"{values['median_ms']:.2f}", f"{values['p95_ms']:.2f}")
+    console = Console()
+    console.print(table)
+    console.print(f"provider {report['provider']}  frames {report['frames']}  faces/frame {report['faces_per_frame']}")
+    console.print(f"end-to-end {report['fps']:.1f} fps; decode+encode only {report['io_only_fps']:.1f} fps "
+                  f"(threaded) / {report['io_sequential_fps']:.1f} fps (sequential)")
+    console.print(f"ratio {report['ratio']:.3f} (vs threaded I/O), {report['ratio_sequential']:.3f} (vs sequential)")
+
+
+# ----------------------------------------------------------------------------- entry point
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bench = bool(argv) and argv[0] == "bench"
+    parser = build_bench_parser() if bench else build_parser()
+    try:
+        args = parser.parse_args(argv[1:] if bench else argv)
+    except SystemExit as exit_:  # argparse printed "realtime-fer: error: ..." (or --help)
+        return int(exit_.code or 0)
+    _quiet_libraries(args.verbose)
+    try:
+        with _native_stderr_silenced(not args.verbose), _StopOnSignal() as stop:
+            if bench:
+                return _run_bench(args)
+            if args.video:
+                return _run_video(args, stop)
+            if args.image:
+                return _run_images(args, stop)
+            return _run_camera(args, stop)
+    except FerError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_SIGNAL[signal.SIGINT]
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
+        if os.environ.get("REALTIME_FER_DEBUG"):
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc}; rerun with REALTIME_FER_DEBUG=1 for a traceback "
+               "and report it")
+        return EXIT_RUNTIME
+
+
+def console_main() -> None:  # pragma: no cover - thin wrapper
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

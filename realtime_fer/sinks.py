@@ -1,0 +1,301 @@
+"""Output writers: annotated video, annotated images, and per-face CSV / JSONL tables.
+
+* ``VideoSink``: encodes on a writer thread fed through a bounded queue, so encoding
+  overlaps with inference; ``close()`` drains the queue and releases the writer,
+  which is what makes an interrupted MP4 playable (the index is written then).
+  FourCC: ``mp4v`` for .mp4/.m4v/.mov/.mkv (this OpenCV's FFmpeg has no H.264
+  encoder: ``avc1`` fails to open), ``MJPG`` for .avi.
+* ``CsvSink`` / ``JsonlSink``: one row per face per frame (no row for a frame without
+  faces); each frame's rows are written with one ``write`` and flushed, so a killed
+  process leaves complete lines up to the last processed frame.
+* ``ImageSink``: annotated stills, one file per input image.
+
+Columns (``table_columns(labels)``): frame, time_ms, track_id, x1, y1, x2, y2 (frame
+pixels, xyxy), det_score, label, confidence, prob_<label>... (smoothed),
+raw_<label>... (unsmoothed), plus ``file`` for image inputs.
+
+``check_output(path, overwrite)`` refuses to clobber existing files; call it for every
+output before any work starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import queue
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .faces import FrameResult
+
+FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
+_STOP = object()
+
+
+def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inputs: tuple = ()) -> Path:
+    """Validate an output path before processing starts.
+
+    Raises InputError when the file exists and ``overwrite`` is False, when it would
+    overwrite one of ``inputs``, when its parent folder is missing, or (``folder``)
+    when it is an existing non-folder.
+    """
+    path = Path(path)
+    for source in inputs:
+        try:
+            if Path(source).exists() and path.exists() and path.samefile(source):
+                raise InputError(f"output {path}: expected a path different from the input, got the input itself; "
+                                 "choose another output path")
+        except OSError:
+            pass
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise InputError(f"output folder {path}: expected a folder, got an existing file; pass a folder path")
+        return path
+    if path.is_dir():
+        raise InputError(f"output {path}: expected a file path, got an existing folder; pass a file name")
+    if path.exists() and not overwrite:
+        raise InputError(f"output {path}: expected a new file, got an existing one; pass --overwrite to replace it")
+    if not path.parent.exists():
+        raise InputError(f"output {path}: expected an existing folder {path.parent}, got none; create it first")
+    return path
+
+
+def table_columns(labels, with_file: bool = False) -> list[str]:
+    """Column names of the CSV/JSONL tables for a model with class names ``labels``."""
+    columns = ["frame", "time_ms", "track_id", "x1", "y1", "x2", "y2", "det_score", "label", "confidence"]
+    columns += [f"prob_{name}" for name in labels] + [f"raw_{name}" for name in labels]
+    return columns + (["file"] if with_file else [])
+
+
+def _rounded(value: float, digits: int) -> float | None:
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else None
+
+
+def table_rows(result: FrameResult, name: str | None = None) -> list[list]:
+    """One list of values per face of ``result``, in ``table_columns`` order.
+
+    Box coordinates are rounded to 0.1 px, probabilities to 1e-4; ``label`` /
+    ``confidence`` come from the smoothed probabilities (raw when unsmoothed).
+    Missing probabilities (a face that was not classified) are None.
+    """
+    faces, n_classes = result.faces, len(result.labels)
+    if len(faces) == 0:
+        return []
+    top = result.top()
+    probs = faces.probs if faces.probs is not None else faces.raw_probs
+    raw = faces.raw_probs
+    rows = []
+    for k in range(len(faces)):
+        x1, y1, x2, y2 = (_rounded(v, 1) for v in faces.boxes[k])
+        label, confidence = top[k] if k < len(top) else (None, None)
+        row = [result.index, _rounded(result.time_ms, 3), int(faces.track_ids[k]), x1, y1, x2, y2,
+               _rounded(faces.scores[k], 4), label, None if confidence is None else _rounded(confidence, 4)]
+        row += [_rounded(p, 4) for p in probs[k]] if probs is not None else [None] * n_classes
+        row += [_rounded(p, 4) for p in raw[k]] if raw is not None else [None] * n_classes
+        if name is not None:
+            row.append(name)
+        rows.append(row)
+    return rows
+
+
+class _TableSink:
+    """Shared file handling: open with a header, write a frame's rows at once, flush."""
+
+    def __init__(self, path: str | Path, labels, with_file: bool = False, overwrite: bool = False):
+        self.path = check_output(path, overwrite)
+        self.columns = table_columns(labels, with_file)
+        self.with_file = with_file
+        self.rows_written = 0
+        self._handle = open(self.path, "w", encoding="utf-8", newline="")
+        self._header()
+
+    def _header(self) -> None:
+        pass
+
+    def _format(self, rows: list[list]) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def write(self, result: FrameResult, name: str | None = None) -> None:
+        """Append the rows of one frame (nothing for a frame without faces) and flush."""
+        rows = table_rows(result, name if self.with_file else None)
+        if not rows or self._handle is None:
+            return
+        self._handle.write(self._format(rows))
+        self._handle.flush()
+        self.rows_written += len(rows)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class CsvSink(_TableSink):
+    """CSV table; empty cells for missing values."""
+
+    def _header(self) -> None:
+        self._handle.write(",".join(self.columns) + "\n")
+        self._handle.flush()
+
+    def _format(self, rows: list[list]) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
+        return buffer.getvalue()
+
+
+class JsonlSink(_TableSink):
+    """JSON Lines table: one object per face with the ``table_columns`` keys; null for missing values."""
+
+    def _format(self, rows: list[list]) -> str:
+        return "".join(json.dumps(dict(zip(self.columns, row)), separators=(",", ":")) + "\n" for row in rows)
+
+
+def fourcc_for(path: str | Path) -> str:
+    """The FourCC used for an output file name (by suffix); InputError for unknown suffixes."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FOURCC_BY_SUFFIX:
+        raise InputError(f"output video {path}: expected a name ending in {', '.join(FOURCC_BY_SUFFIX)}, got "
+                         f"{suffix or 'no suffix'!r}; use .mp4 (mp4v) or .avi (MJPG)")
+    return FOURCC_BY_SUFFIX[suffix]
+
+
+class VideoSink:
+    """Encode BGR frames to a video file on a writer thread.
+
+    Args:
+        path: output file; its suffix picks the FourCC (``fourcc_for``).
+        fps: frames per second written into the container.
+        size: (width, height); frames of another size are resized (rare: streams that change size).
+        queue_size: frames buffered for the writer (bounded, so memory stays flat).
+
+    ``write(image)`` takes ownership of an (H, W, 3) uint8 BGR array: do not modify it
+    afterwards.  ``encode_ms`` holds the writer's per-frame times (a bounded ring).
+
+    Raises:
+        InputError: the file exists (without overwrite) or no encoder opens.
+    """
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int], *, overwrite: bool = False,
+                 queue_size: int = 8, fourcc: str | None = None, timer=None):
+        import cv2
+
+        self.path = check_output(path, overwrite)
+        self.size = (int(size[0]), int(size[1]))
+        self.fps = float(fps)
+        self.fourcc = fourcc or fourcc_for(self.path)
+        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*self.fourcc), self.fps, self.size)
+        if not self._writer.isOpened():
+            self._writer.release()
+            raise InputError(f"output video {self.path}: expected OpenCV to open a {self.fourcc} encoder, got a "
+                             "writer that does not open; use .mp4 (mp4v) or .avi (MJPG)")
+        self.frames_written = 0
+        self._timer = timer
+        self._error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
+        self._thread = threading.Thread(target=self._run, name="fer-video-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import cv2
+
+        while True:
+            image = self._queue.get()
+            if image is _STOP:
+                return
+            if self._error is not None:
+                continue  # keep draining so producers never block on a dead writer
+            try:
+                start = time.perf_counter()
+                if (image.shape[1], image.shape[0]) != self.size:
+                    image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
+                self._writer.write(image)
+                self.frames_written += 1
+                if self._timer is not None:
+                    self._timer.add("encode", (time.perf_counter() - start) * 1e3)
+            except BaseException as exc:  # noqa: BLE001 - reported to the producer on its next write
+                self._error = exc
+
+    def write(self, image: np.ndarray) -> None:
+        """Queue one (H, W, 3) uint8 BGR frame; blocks while the queue is full."""
+        if self._error is not None:
+            raise InputError(f"output video {self.path}: expected frames to encode, got an encoder failure "
+                             f"({self._error}); check free disk space")
+        if self._queue is None:
+            raise InputError(f"output video {self.path}: expected an open writer, got a closed one; this is a bug")
+        self._queue.put(image)
+
+    def close(self) -> None:
+        """Encode every queued frame, then finalize the file (idempotent)."""
+        if self._queue is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._writer.release()
+        self._queue = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class ImageSink:
+    """Write annotated images.
+
+    ``target`` is a file (single-image input) or a folder (folder input, created if
+    missing); in a folder each image keeps its input file name.  Existing files are
+    refused without ``overwrite`` when they are about to be written; call
+    ``check_names`` first to fail before any work.
+    """
+
+    def __init__(self, target: str | Path, *, folder: bool, overwrite: bool = False):
+        self.target = check_output(target, overwrite, folder=folder)
+        self.folder, self.overwrite = folder, overwrite
+        self.files_written: list[Path] = []
+        if folder:
+            self.target.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, name: str | None) -> Path:
+        return self.target / name if self.folder else self.target
+
+    def check_names(self, names) -> None:
+        """Raise InputError if any of the output files for ``names`` exists (without overwrite)."""
+        if self.overwrite:
+            return
+        for name in names:
+            path = self.path_for(name)
+            if path.exists():
+                raise InputError(f"output {path}: expected a new file, got an existing one; pass --overwrite to "
+                                 "replace it")
+
+    def write(self, image: np.ndarray, name: str | None) -> Path:
+        """Encode one (H, W, 3) uint8 BGR image; the format follows the file suffix."""
+        import cv2
+
+        path = self.path_for(name)
+        suffix = path.suffix.lower() if path.suffix else ".png"
+        ok, data = cv2.imencode(suffix, image)
+        if not ok:
+            ok, data = cv2.imencode(".png", image)
+            path = path.with_suffix(".png")
+        data.tofile(str(path))
+        self.files_written.append(path)
+        return path
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,579 @@
+"""Frame sources: video files, cameras/streams, still images and synthetic frames.
+
+Every source yields ``SourceFrame`` objects whose ``image`` is an (H, W, 3) uint8
+**BGR** array (grey and BGRA inputs are converted on read, so the overlay and the
+video writer always get BGR).  Sources decode on a reader thread:
+
+* ``VideoFileSource``: decodes ahead into a bounded queue, so decoding overlaps
+  with inference and memory stays flat; no frame is dropped.
+* ``CameraSource``: keeps only the newest frame (a one-slot mailbox); a slow
+  consumer skips stale frames instead of building up latency.  A video path or a
+  URL may stand in for a camera (paced at the file's fps by default).
+* ``ImageSource``: one image or every readable image of a folder (sorted by name);
+  unreadable / non-image files are skipped with a warning through ``warn``.
+* ``SyntheticSource``: the astronaut's face pasted on a plain background, for
+  benchmarks and tests that need no data.
+
+Iterate with ``source.frames(stop)``; it ends at end of stream, when ``stop``
+(a ``threading.Event``) is set, or when the source stalls.  ``source.end_reason``
+then says why ("eof", "stopped", "stalled", "error: ...", "max_frames").
+The library never prints: warnings go to the ``warn`` callable (default
+``warnings.warn``).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .errors import InputError
+
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".ppm", ".pgm",
+                    ".pbm", ".pnm", ".pxm", ".sr", ".ras", ".jp2", ".exr", ".hdr", ".pic", ".avif", ".gif"}
+DEFAULT_FPS = 30.0
+_END = object()
+
+
+@dataclass
+class SourceFrame:
+    """One decoded frame.
+
+    Attributes:
+        index: 0-based position in the source (for image folders: among the readable images).
+        time_ms: presentation time in ms: index * 1000 / fps for files, wall clock since start for cameras.
+        image: (H, W, 3) uint8 BGR, owned by the receiver (the source never touches it again).
+        name: file name for image sources, else None.
+        captured: ``time.perf_counter()`` when decoding finished (for latency measurements).
+        decode_ms: wall time the reader spent decoding this frame.
+        dropped: frames the camera skipped right before this one (stale-frame dropping).
+    """
+
+    index: int
+    time_ms: float
+    image: np.ndarray
+    name: str | None = None
+    captured: float = 0.0
+    decode_ms: float = 0.0
+    dropped: int = 0
+
+
+@dataclass
+class SourceInfo:
+    """What is known about a source before reading it.
+
+    ``size`` is (width, height) in pixels of the first frame; ``frame_count`` is the
+    container's claim (None when unknown, e.g. cameras; may be wrong for broken files).
+    """
+
+    kind: str  # "video" | "camera" | "images" | "synthetic"
+    name: str
+    fps: float
+    size: tuple[int, int]
+    frame_count: int | None
+
+
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """(H, W) grey, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA uint8 -> (H, W, 3) uint8 BGR."""
+    import cv2
+
+    if image.dtype != np.uint8:
+        image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
+def _check_file(path: Path, what: str) -> None:
+    """Raise InputError unless ``path`` is an existing, readable file."""
+    if not path.exists():
+        raise InputError(f"{what}: expected an existing file, got no file at {path}; check the path")
+    if not path.is_file():
+        raise InputError(f"{what}: expected a file, got a directory or special file at {path}; pass a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{what}: expected a readable file, got no read permission for {path}; fix its permissions")
+    if path.stat().st_size == 0:
+        raise InputError(f"{what}: expected a video file, got an empty file at {path}; pass a complete file")
+
+
+def _open_capture(target, what: str):
+    """cv2.VideoCapture for a path/URL/index, or InputError when it does not open."""
+    import cv2
+
+    cap = cv2.VideoCapture(target) if isinstance(target, int) else cv2.VideoCapture(str(target), cv2.CAP_FFMPEG)
+    if not cap.isOpened():
+        cap.release()
+        return None
+    return cap
+
+
+def _capture_info(cap, kind: str, name: str, first: np.ndarray) -> SourceInfo:
+    import cv2
+
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    if not np.isfinite(fps) or fps <= 0 or fps > 1000:
+        fps = DEFAULT_FPS
+    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    return SourceInfo(kind, name, fps, (first.shape[1], first.shape[0]), count if count > 0 else None)
+
+
+class _Source:
+    """Shared plumbing: a reader thread filling a queue, and ``frames()`` draining it."""
+
+    info: SourceInfo
+
+    def __init__(self, max_frames: int | None = None):
+        self.max_frames = max_frames
+        self.end_reason = ""
+        self.frames_read = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _start(self, target: Callable[[], None], name: str) -> None:
+        self._thread = threading.Thread(target=target, name=name, daemon=True)
+        self._thread.start()
+
+    def frames(self, stop: threading.Event | None = None) -> Iterator[SourceFrame]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the reader thread and release the device/file (idempotent)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _QueuedSource(_Source):
+    """A source whose reader thread puts every frame into a bounded queue (no dropping)."""
+
+    def __init__(self, max_frames: int | None = None, queue_size: int = 8):
+        super().__init__(max_frames)
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
+        self._error: str | None = None
+
+    def _put(self, item) -> bool:
+        """Put into the queue, waiting while full; False once the source is closed."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> Iterator[tuple[np.ndarray, str | None, float]]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _time_ms(self, index: int) -> float:
+        return index * 1000.0 / self.info.fps
+
+    def _run(self) -> None:
+        index = 0
+        try:
+            for image, name, decode_ms in self._produce():
+                if self.max_frames is not None and index >= self.max_frames:
+                    self._error = "max_frames"
+                    break
+                frame = SourceFrame(index, self._time_ms(index), image, name, time.perf_counter(), decode_ms)
+                if not self._put(frame):
+                    return
+                index += 1
+        except Exception as exc:  # a decoder failure ends the stream; the consumer reports it
+            self._error = f"error: {type(exc).__name__}: {exc}"
+        finally:
+            self._put(_END)
+
+    def frames(self, stop: threading.Event | None = None) -> Iterator[SourceFrame]:
+        """Yield frames in order until end of stream or ``stop`` is set."""
+        while True:
+            if stop is not None and stop.is_set():
+                self.end_reason = "stopped"
+                return
+            try:
+                item = self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if item is _END:
+                self.end_reason = self._error or "eof"
+                return
+            self.frames_read += 1
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        while True:  # unblock a reader waiting on a full queue
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        super().close()
+
+
+class VideoFileSource(_QueuedSource):
+    """Decode a video file (anything OpenCV's FFmpeg reads) on a reader thread.
+
+    Args:
+        path: the video file.
+        max_frames: stop after this many frames.
+        queue_size: decoded frames buffered ahead of the consumer (bounded: memory stays flat).
+
+    Raises:
+        InputError: missing/unreadable file, or a file no frame can be decoded from.
+
+    ``info.size`` is (width, height) of the first decoded frame; a truncated file
+    yields the frames that decode and then ends normally ("eof").
+    """
+
+    def __init__(self, path: str | Path, max_frames: int | None = None, queue_size: int = 8):
+        super().__init__(max_frames, queue_size)
+        self.path = Path(path)
+        _check_file(self.path, "video")
+        self._cap = _open_capture(self.path, "video")
+        first = None
+        if self._cap is not None:
+            ok, first = self._cap.read()
+            if not ok or first is None:
+                self._cap.release()
+                first = None
+        if first is None:
+            raise InputError(f"video {self.path}: expected a video OpenCV/FFmpeg can decode, got no decodable "
+                             "frame (corrupt, truncated or unsupported file); check the file with ffprobe")
+        self.info = _capture_info(self._cap, "video", self.path.name, first)
+        self._first = first
+        self._start(self._run, "fer-video-reader")
+
+    def _produce(self):
+        cap, first = self._cap, self._first
+        self._first = None
+        try:
+            yield to_bgr(first), None, 0.0
+            while not self._stop.is_set():
+                start = time.perf_counter()
+                ok, image = cap.read()
+                if not ok or image is None:
+                    return
+                yield (image if image.ndim == 3 and image.shape[2] == 3 else to_bgr(image)), None, \
+                    (time.perf_counter() - start) * 1e3
+        finally:
+            cap.release()
+
+
+class ImageSource(_QueuedSource):
+    """Still images: one file, or every image of a folder (not recursive, sorted by name).
+
+    Files that are not images or fail to decode are skipped with ``warn(message)``.
+    Images are decoded with ``cv2.imdecode(..., IMREAD_COLOR)``, so grey, 16-bit and
+    RGBA files arrive as (H, W, 3) uint8 BGR (alpha dropped) and EXIF rotation is applied.
+
+    Raises:
+        InputError: the path is missing, a single file is not a readable image, or a
+            folder holds no readable image at all.
+    """
+
+    def __init__(self, path: str | Path, max_frames: int | None = None, warn: Callable[[str], None] | None = None,
+                 queue_size: int = 4):
+        super().__init__(max_frames, queue_size)
+        self.path = Path(path)
+        self.warn = warn or (lambda message: warnings.warn(message, stacklevel=2))
+        self.skipped: list[Path] = []
+        if not self.path.exists():
+            raise InputError(f"image: expected an image file or a folder of images, got no file at {self.path}; "
+                             "check the path")
+        if self.path.is_dir():
+            self.files = sorted(p for p in self.path.iterdir() if p.is_file() and not p.name.startswith("."))
+            first = self._first_readable()
+            if first is None:
+                raise InputError(f"image folder {self.path}: expected at least one readable image, got none among "
+                                 f"{len(self.files)} files; add .jpg/.png files")
+        else:
+            _check_file(self.path, "image")
+            self.files = [self.path]
+            image = read_image(self.path)
+            if image is None:
+                raise InputError(f"image {self.path}: expected an image OpenCV can decode, got an unreadable or "
+                                 "non-image file; pass a .jpg/.png/.bmp/.webp/.tif file")
+            first = (0, image)
+        self._first = first
+        height, width = first[1].shape[:2]
+        self.info = SourceInfo("images", self.path.name, 1.0, (width, height), None)
+        self._start(self._run, "fer-image-reader")
+
+    def _first_readable(self) -> tuple[int, np.ndarray] | None:
+        for position, file in enumerate(self.files):
+            image = self._read_or_skip(file)
+            if image is not None:
+                return position, image
+        return None
+
+    def _read_or_skip(self, file: Path) -> np.ndarray | None:
+        image = read_image(file)
+        if image is None:
+            self.skipped.append(file)
+            self.warn(f"skipping {file}: not an image OpenCV can decode")
+        return image
+
+    def _time_ms(self, index: int) -> float:
+        return 0.0
+
+    def _produce(self):
+        position, image = self._first
+        self._first = None
+        yield image, self.files[position].name, 0.0
+        for file in self.files[position + 1:]:
+            if self._stop.is_set():
+                return
+            start = time.perf_counter()
+            image = self._read_or_skip(file)
+            if image is not None:
+                yield image, file.name, (time.perf_counter() - start) * 1e3
+
+
+def read_image(path: str | Path) -> np.ndarray | None:
+    """Decode an image file to (H, W, 3) uint8 BGR; None when it is not a decodable image.
+
+    Reads the bytes with numpy (so non-ASCII paths work everywhere) and skips files
+    whose extension is not an image one without reading them.
+    """
+    import cv2
+
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        return None
+    try:
+        data = np.fromfile(str(path), np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return None if image is None else to_bgr(image)
+
+
+class CameraSource(_Source):
+    """A camera, stream URL or video file read on a thread that keeps only the newest frame.
+
+    Args:
+        target: camera index (int or digit string), URL ("rtsp://...", "http://..."), or a video path.
+        pace: for files, sleep so frames arrive at the file's fps like a camera (default True for files).
+        stall_timeout_s: end with reason "stalled" when no new frame arrives for this long.
+        max_frames: stop after yielding this many frames.
+
+    Raises:
+        InputError: the camera does not open, the file is missing/undecodable.
+
+    Frames a slow consumer could not take in time are dropped (``SourceFrame.dropped``
+    counts them), so the consumer always gets the freshest frame.
+    """
+
+    def __init__(self, target: int | str | Path, pace: bool | None = None, stall_timeout_s: float = 5.0,
+                 max_frames: int | None = None):
+        super().__init__(max_frames)
+        self.target, self.is_file = parse_camera_target(target)
+        self.stall_timeout_s = float(stall_timeout_s)
+        self.pace = self.is_file if pace is None else bool(pace)
+        self._cap = _open_capture(self.target, "camera")
+        first = None
+        if self._cap is not None:
+            ok, first = self._cap.read()
+            if not ok or first is None:
+                self._cap.release()
+                first = None
+        if first is None:
+            raise InputError(camera_error(self.target, self.is_file))
+        name = f"camera {self.target}" if isinstance(self.target, int) else Path(str(self.target)).name
+        self.info = _capture_info(self._cap, "video" if self.is_file else "camera", name, first)
+        if not self.is_file:
+            self.info.frame_count = None
+        self._cond = threading.Condition()
+        self._latest: SourceFrame | None = None
+        self._seq = 0
+        self._ended = ""
+        self._t0 = time.perf_counter()
+        self._pending_first = to_bgr(first)
+        self._start(self._run, "fer-camera-reader")
+
+    def _publish(self, image: np.ndarray, decode_ms: float) -> None:
+        now = time.perf_counter()
+        with self._cond:
+            self._seq += 1
+            self._latest = SourceFrame(self._seq - 1, (now - self._t0) * 1e3 if not self.is_file
+                                       else (self._seq - 1) * 1000.0 / self.info.fps, image, None, now, decode_ms)
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        cap, period = self._cap, 1.0 / self.info.fps
+        image, next_due = self._pending_first, time.perf_counter()
+        self._pending_first = None
+        reason = "eof"
+        try:
+            self._publish(image, 0.0)
+            while not self._stop.is_set():
+                if self.pace:
+                    next_due += period
+                    delay = next_due - time.perf_counter()
+                    if delay > 0:
+                        self._stop.wait(delay)
+                start = time.perf_counter()
+                ok, image = cap.read()
+                if not ok or image is None:
+                    reason = "eof" if self.is_file else "stream ended (the camera stopped delivering frames)"
+                    break
+                self._publish(to_bgr(image), (time.perf_counter() - start) * 1e3)
+        except Exception as exc:
+            reason = f"error: {type(exc).__name__}: {exc}"
+        finally:
+            cap.release()
+            with self._cond:
+                self._ended = "stopped" if self._stop.is_set() else reason
+                self._cond.notify_all()
+
+    def frames(self, stop: threading.Event | None = None) -> Iterator[SourceFrame]:
+        """Yield the newest frame each time one newer than the last yielded arrives."""
+        last_seq, yielded = 0, 0
+        while True:
+            deadline = time.perf_counter() + self.stall_timeout_s
+            with self._cond:
+                while self._seq == last_seq and not self._ended:
+                    if stop is not None and stop.is_set():
+                        self.end_reason = "stopped"
+                        return
+                    remaining = deadline - time.perf_counter()
+                    if remaining <= 0:
+                        self.end_reason = f"stalled (no frame for {self.stall_timeout_s:g} s)"
+                        return
+                    self._cond.wait(min(0.05, remaining))
+                if self._seq == last_seq:
+                    self.end_reason = self._ended
+                    return
+                frame, frame.dropped = self._latest, self._seq - last_seq - 1
+                last_seq, self._latest = self._seq, None
+            if self.max_frames is not None and yielded >= self.max_frames:
+                self.end_reason = "max_frames"
+                return
+            if stop is not None and stop.is_set():
+                self.end_reason = "stopped"
+                return
+            yielded += 1
+            self.frames_read += 1
+            yield frame
+
+
+def parse_camera_target(target) -> tuple[int | str, bool]:
+    """Split a --camera value into (index or path/URL, is_file).
+
+    Raises InputError for a path that does not exist (a URL is passed through).
+    """
+    if isinstance(target, int):
+        return target, False
+    text = str(target).strip()
+    if text.lstrip("-").isdigit():
+        return int(text), False
+    if "://" in text:
+        return text, False
+    path = Path(text)
+    _check_file(path, "camera stand-in video")
+    return str(path), True
+
+
+def camera_error(target, is_file: bool) -> str:
+    """The one-line message for a camera/stream/file that does not open."""
+    if isinstance(target, int):
+        return (f"camera {target}: expected a camera at index {target}, got none that opens or delivers a frame; "
+                "check it is connected and not in use, or try another index (e.g. --camera 0)")
+    what = "video" if is_file else "stream"
+    return (f"{what} {target}: expected a {what} OpenCV/FFmpeg can decode, got no decodable frame; "
+            "check the path/URL and that the file is not corrupt")
+
+
+class SyntheticSource(_QueuedSource):
+    """Generated frames: ``faces`` copies of the astronaut's face on a grey-blue background.
+
+    Args:
+        frames: how many frames to produce.
+        faces: number of faces (1..8), laid out on a grid, drifting a few pixels per frame.
+        size: (width, height) of each frame; default 640x360.
+        fps: nominal fps used for ``time_ms``.
+
+    Faces are about 150x170 px (the astronaut's face plus hair and chin), big enough for
+    BlazeFace short range at 640x360.  ``face_boxes(index)`` gives where each pasted
+    patch is (xyxy) for tests.
+    """
+
+    def __init__(self, frames: int = 300, faces: int = 1, size: tuple[int, int] = (640, 360), fps: float = 30.0,
+                 queue_size: int = 8):
+        super().__init__(frames, queue_size)
+        self.count, self.faces, self.size = int(frames), int(faces), (int(size[0]), int(size[1]))
+        self._patch = astronaut_face_patch()
+        self._background = np.empty((self.size[1], self.size[0], 3), np.uint8)
+        self._background[:] = (96, 80, 64)
+        self.info = SourceInfo("synthetic", f"synthetic-{self.faces}face", float(fps), self.size, self.count)
+        self._origins = _grid_origins(self.faces, self.size, self._patch.shape[1::-1])
+        self._start(self._run, "fer-synthetic-reader")
+
+    def patch_origin(self, face: int, index: int) -> tuple[int, int]:
+        """Top-left (x, y) of face ``face`` in frame ``index``."""
+        x, y = self._origins[face]
+        dx = int(round(6 * np.sin(index / 15.0 + face)))
+        dy = int(round(4 * np.cos(index / 20.0 + face)))
+        return x + dx, y + dy
+
+    def render(self, index: int) -> np.ndarray:
+        """Frame ``index`` as a new (H, W, 3) uint8 BGR array."""
+        frame = self._background.copy()
+        ph, pw = self._patch.shape[:2]
+        for face in range(self.faces):
+            x, y = self.patch_origin(face, index)
+            x, y = min(max(x, 0), self.size[0] - pw), min(max(y, 0), self.size[1] - ph)
+            frame[y:y + ph, x:x + pw] = self._patch
+        return frame
+
+    def _produce(self):
+        for index in range(self.count):
+            if self._stop.is_set():
+                return
+            start = time.perf_counter()
+            frame = self.render(index)
+            yield frame, None, (time.perf_counter() - start) * 1e3
+
+
+def astronaut_face_patch() -> np.ndarray:
+    """(170, 150, 3) uint8 BGR crop of ``skimage.data.astronaut()`` around her face.
+
+    In the 512x512 image BlazeFace finds the face at about (177, 82)-(272, 177); the
+    patch spans x 150..300, y 40..210 so hair and chin are included.
+    """
+    import cv2
+    from skimage import data
+
+    rgb = data.astronaut()
+    return np.ascontiguousarray(cv2.cvtColor(rgb[40:210, 150:300], cv2.COLOR_RGB2BGR))
+
+
+def _grid_origins(faces: int, size: tuple[int, int], patch: tuple[int, int]) -> list[tuple[int, int]]:
+    """Top-left corners spreading ``faces`` patches of (w, h) ``patch`` over a frame of ``size`` (w, h)."""
+    if not 1 <= faces <= 8:
+        raise ValueError(f"synthetic faces: expected 1..8, got {faces}")
+    width, height = size
+    pw, ph = patch
+    cols = min(faces, max(1, width // pw))
+    rows = -(-faces // cols)
+    if rows * ph > height or cols * pw > width:
+        raise ValueError(f"synthetic frame {width}x{height}: expected room for {faces} faces of {pw}x{ph}, got too "
+                         "small a frame; use a larger size or fewer faces")
+    gap_x, gap_y = (width - cols * pw) / (cols + 1), (height - rows * ph) / (rows + 1)
+    return [(int(gap_x + (i % cols) * (pw + gap_x)), int(gap_y + (i // cols) * (ph + gap_y))) for i in range(faces)]
