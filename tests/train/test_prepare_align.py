@@ -89,6 +89,8 @@ class FakeMtcnn:
         self.seen = []
 
     def detect_faces(self, rgb):
+        if isinstance(rgb, list):  # MTCNN 1.0 batch call: one answer list per image
+            return [self.detect_faces(one) for one in rgb]
         self.seen.append(rgb.shape)
         s = rgb.shape[0] / 48
         return [{"confidence": 0.2, "keypoints": {"left_eye": (1, 1), "right_eye": (2, 2)}},
@@ -105,6 +107,15 @@ def test_small_images_are_upscaled_for_detection_and_keypoints_mapped_back():
     assert fake.seen == [(200, 300, 3)]  # large enough: not resized
 
 
+def test_batched_mtcnn_call_groups_frames_by_shape():
+    fake = FakeMtcnn()
+    images = [np.zeros((48, 48, 3), np.uint8), np.zeros((200, 300, 3), np.uint8), np.zeros((48, 48, 3), np.uint8)]
+    eyes = datasets.detect_eyes_batch(images, ("mtcnn", fake), min_side=160)
+    assert sorted(fake.seen) == [(160, 160, 3), (160, 160, 3), (200, 300, 3)]
+    assert np.allclose(eyes[0], [(15, 17), (30, 20)]) and np.allclose(eyes[2], eyes[0])
+    assert np.allclose(eyes[1], [(15 * 200 / 48, 17 * 200 / 48), (30 * 200 / 48, 20 * 200 / 48)])
+
+
 def test_align_chunk_rotates_found_faces_and_leaves_the_rest(tmp_path, monkeypatch):
     crop, _ = rotated_crop(20.0, 64)
     cv2.imwrite(str(tmp_path / "face.png"), crop)
@@ -112,6 +123,8 @@ def test_align_chunk_rotates_found_faces_and_leaves_the_rest(tmp_path, monkeypat
 
     class Picky(FakeMtcnn):
         def detect_faces(self, rgb):
+            if isinstance(rgb, list):
+                return [self.detect_faces(one) for one in rgb]
             return [] if rgb.std() == 0 else super().detect_faces(rgb)
 
     monkeypatch.setattr(datasets, "_DETECTOR", ("mtcnn", Picky()))
