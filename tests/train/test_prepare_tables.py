@@ -52,7 +52,9 @@ def test_report_json_carries_the_required_keys(paper_prepared):
             assert set(entry["alignment"][side]) == {"aligned", "not_aligned"}
         assert entry["alignment"]["train"]["not_aligned"] == PAPER_TABLE2[name][1]  # --align none
     assert set(rep["class_weights"]) == set(PAPER_TABLE1) and set(rep["label_encoding"]) == set(PAPER_TABLE1)
-    assert "Anger" in rep["augmentation"]["table4_vs_table5"]["finding"]
+    finding = rep["augmentation"]["table4_vs_table5"]["finding"]
+    assert "for Anger (" in finding and "reproduces Table 5 exactly" in finding
+    assert rep["augmentation"]["this_run"] == {"train_counts_equal_table2": True, "augmented_counts_equal_table5": True}
     assert (out / "report.md").read_text().count("## Table") >= 5
 
 
