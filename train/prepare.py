@@ -105,11 +105,13 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (Linux ``ru_maxrss`` is KiB)."""
+def _peak_rss_mb(who: str = "self") -> float:
+    """Peak resident set size in MiB of this process ("self") or of its largest finished child
+    process ("children", the alignment workers); Linux ``ru_maxrss`` is KiB."""
     import resource  # noqa: PLC0415
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    target = resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN
+    return resource.getrusage(target).ru_maxrss / 1024
 
 
 def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
@@ -235,7 +237,8 @@ def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
         config={k2: str(v) for k2, v in asdict(cfg).items()}, inventory=inventory, scan_ok=scan.ok,
         scan_errors=scan.errors, dedup=dd, classes=classes, codes=codes_all, train_rows=train_rows,
         val_rows=val_rows, aligned=aligned, align_method=cfg.align, plan=plan, policy=policy,
-        weights=weights, split=split_meta, times=times, peak_rss_mb=_peak_rss_mb(), shapes=scan.shapes)
+        weights=weights, split=split_meta, times=times, peak_rss_mb=_peak_rss_mb(),
+        peak_rss_children_mb=_peak_rss_mb("children"), shapes=scan.shapes)
     files = report.write_report(facts, cfg.out, figures=cfg.figures)
     lap("report")
     return Result(report.load_json(cfg.out), [cfg.out / n for n in

@@ -10,7 +10,8 @@ augmentation policy, augmentation counts) and its Figure 2 (class histogram).
     per_class[name].augmentation.{fraction, mode, per_noise, added, replaced}
     class_weights {name: w}, label_encoding {name: code}, classes [names]
     skipped [{path, reason}], dropped {reason: n}, dedup {...}, split {...},
-    alignment {...}, augmentation {policy, table4_vs_table5 {...}}, timings_s, peak_rss_mb
+    alignment {...}, augmentation {policy, this_run, table4_vs_table5 {...}}, timings_s, peak_rss_mb,
+    peak_rss_worker_mb
 
 Nothing here prints; :func:`summary_rows` gives the CLI what to show.
 """
@@ -63,6 +64,7 @@ class Facts:
     split: dict
     times: dict
     peak_rss_mb: float
+    peak_rss_children_mb: float
     shapes: np.ndarray
 
 
@@ -174,6 +176,7 @@ def build(facts: Facts) -> dict:
         "alignment": {"method": facts.align_method, "aligned": int(facts.aligned.sum())},
         "augmentation": augmentation,
         "timings_s": facts.times, "peak_rss_mb": round(facts.peak_rss_mb, 1),
+        "peak_rss_worker_mb": round(facts.peak_rss_children_mb, 1),
     }
 
 
@@ -285,7 +288,8 @@ def markdown(rep: dict, figures: list[Path]) -> str:
                                                               or "none") + ("\n- ..." if len(skipped) > 200 else "") + "\n")
     for fig in figures:
         parts.append(f"![{fig.stem}]({fig.name})\n")
-    parts.append(f"## Resources\n\nTimings (s): `{rep['timings_s']}`; peak RSS {rep['peak_rss_mb']} MiB.\n")
+    parts.append(f"## Resources\n\nTimings (s): `{rep['timings_s']}`; peak RSS {rep['peak_rss_mb']} MiB (largest alignment worker: "
+                 f"{rep['peak_rss_worker_mb']} MiB).\n")
     return "\n".join(parts)
 
 
