@@ -36,6 +36,7 @@ import numpy as np
 
 from train import augment, datasets, dedup, report, split
 from train.augment import PolicyError
+from realtime_fer.errors import MissingDependencyError
 from train.datasets import DatasetError
 
 StageProgress = Callable[[str, int, int], None]
@@ -114,8 +115,24 @@ def _peak_rss_mb(who: str = "self") -> float:
     return resource.getrusage(target).ru_maxrss / 1024
 
 
+def _check_detector_installed(method: str) -> None:
+    """Raise MissingDependencyError before any work when the alignment detector cannot be imported."""
+    import importlib.util  # noqa: PLC0415
+
+    needed = {"mtcnn": ("mtcnn", "tensorflow"), "blazeface": ("mediapipe",), "none": ()}[method]
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingDependencyError(f"--align {method}: expected {', '.join(missing)} installed, got ImportError; "
+                                     "run pip install 'realtime-fer[train]' or use --align none")
+
+
 def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
-    """Run every step and write ``cfg.out``; raises DatasetError / PolicyError on bad input."""
+    """Run every step and write ``cfg.out``.
+
+    Raises:
+        DatasetError, PolicyError: bad input (the message names the class, rows or field).
+        MissingDependencyError: the ``--align`` detector is not installed.
+    """
     tick = progress or (lambda stage, done, total: None)
     times: dict[str, float] = {}
     clock = time.perf_counter()
@@ -126,6 +143,7 @@ def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
         times[name] = round(now - clock, 3)
         clock = now
 
+    _check_detector_installed(cfg.align)
     policy = augment.load_policy(cfg.augment)
     inventory = datasets.read_inventory(cfg.data, cfg.labels, cfg.classes)
     if len(inventory) == 0:
@@ -315,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             result = prepare(cfg, progress)
-        except (DatasetError, PolicyError) as exc:
+        except (DatasetError, PolicyError, MissingDependencyError) as exc:
             bar.stop()
             sys.stderr.write(f"error: {exc}\n")
             return 2

@@ -160,3 +160,14 @@ def test_cli_bad_choice_exits_2_without_traceback(tmp_path):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "dlib" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_missing_detector_is_one_clear_line(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    data = small_set(tmp_path / "data")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mtcnn" else real(name, *a))
+    assert main(["--data", str(data), "--out", str(tmp_path / "out"), "--align", "mtcnn"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --align mtcnn: expected mtcnn installed") and "\n" not in err
