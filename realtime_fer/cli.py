@@ -197,7 +197,6 @@ def _open_recognizer(args, mode: str):
     from .classify import DEFAULT_MODEL
     from .pipeline import Recognizer
 
-    _check_numbers(args)
     model = Path(args.model) if args.model else DEFAULT_MODEL
     options = {} if args.smoothing is None else {"smoothing": args.smoothing}
     return Recognizer(model, provider=args.provider, detector=args.detector,
@@ -350,7 +349,7 @@ def _run_images(args, stop: _StopOnSignal) -> int:
             images.check_names([f.name for f in source.files] if folder else [None])
         recognizer = stack.enter_context(_open_recognizer(args, "image"))
         tables = _table_sinks(args, recognizer.labels, True, stack)
-        printed = [] if (args.output or args.csv or args.jsonl) else None
+        printed = None if (args.output or args.csv or args.jsonl) else []
 
         def collect(frame, result, _stats):
             if printed is not None:
@@ -467,6 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_libraries(args.verbose)
     try:
         with _native_stderr_silenced(not args.verbose), _StopOnSignal() as stop:
+            _check_numbers(args)
             if bench:
                 return _run_bench(args)
             if args.video:

@@ -123,29 +123,32 @@ def _save(path, image) -> None:
             data.tofile(str(path))
 
 
-def _bar(p: float, width: int = 10) -> str:
-    filled = int(round(float(np.clip(p, 0, 1)) * width))
-    return "█" * filled + "·" * (width - filled)
+LEVELS = " ▁▂▃▄▅▆▇█"
+
+
+def spark(probs, labels) -> str:
+    """One-line per-class bars, e.g. ``ang▁ dis  hap▇ ...`` (3-letter class, block height = probability)."""
+    return " ".join(f"{name[:3]}{LEVELS[int(round(float(np.clip(p, 0, 1)) * 8))]}" for name, p in zip(labels, probs))
 
 
 def results_table(result, stats: RunStats, provider: str | None = None):
-    """A rich Table of one FrameResult: track id, label, confidence, box, one bar per class."""
+    """A rich Table of one FrameResult: track id, label, confidence, box, per-class bars."""
     from rich.table import Table
 
     latency = stats.latency_ms or 0.0
-    title = (f"{stats.fps or 0.0:5.1f} fps  latency {latency:5.1f} ms  frame {result.index}"
+    title = (f"{stats.fps or 0.0:.1f} fps  latency {latency:.1f} ms  frame {result.index}"
              + (f"  {provider.replace('ExecutionProvider', '')}" if provider else ""))
     table = Table(title=title, title_justify="left")
-    for column in ("track", "label", "conf", "box (x1, y1, x2, y2)", *result.labels):
+    for column in ("track", "label", "conf", "box x1,y1,x2,y2", "classes"):
         table.add_column(column, no_wrap=True)
     faces = result.faces
     probs = faces.probs if faces.probs is not None else faces.raw_probs
     for k, (label, confidence) in enumerate(result.top()):
-        box = ", ".join(f"{v:.0f}" for v in faces.boxes[k])
-        bars = [_bar(p, 6) + f" {p:.2f}" for p in probs[k]] if probs is not None else []
-        table.add_row(f"#{faces.track_ids[k]}", label, f"{confidence:.2f}", box, *bars)
+        box = ",".join(f"{v:.0f}" for v in faces.boxes[k])
+        table.add_row(f"#{faces.track_ids[k]}", label, f"{confidence:.2f}", box,
+                      spark(probs[k], result.labels) if probs is not None else "")
     if not len(faces):
-        table.add_row("-", "no face", "", "", *([""] * len(result.labels)))
+        table.add_row("-", "no face", "", "", "")
     return table
 
 
