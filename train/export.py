@@ -268,6 +268,23 @@ def export_run(run: str | Path, out: str | Path, data: str | Path | None = None,
     return summary
 
 
+def add_metrics(onnx_path: str | Path, metrics: dict) -> Path:
+    """Merge ``metrics`` into the sidecar of an already exported ``onnx_path`` (the ONNX file is untouched).
+
+    Raises:
+        realtime_fer.errors.ModelError: missing/mismatched sidecar.
+    """
+    from realtime_fer.model_card import load_card, sidecar_path
+
+    card = load_card(onnx_path)  # validates the sidecar and the model's sha256
+    path = sidecar_path(onnx_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["metrics"] = {**card.metrics, **metrics}
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    load_card(onnx_path)
+    return path
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.export", description=__doc__.splitlines()[0])
     p.add_argument("--run", default="runs/default", help="training run folder (default runs/default)")
@@ -281,7 +298,21 @@ def main(argv=None) -> int:
     p.add_argument("--int8", action="store_true", help="also write a static int8 variant if it keeps accuracy")
     p.add_argument("--int8-max-drop", type=float, default=0.005, help="max val accuracy drop for the int8 variant")
     p.add_argument("--metrics", help="JSON file of extra metrics (e.g. train.evaluate --json output) for the sidecar")
+    p.add_argument("--metrics-only", action="store_true",
+                   help="with --metrics: merge them into the existing sidecar of --out; no re-export")
     args = p.parse_args(argv)
+    from realtime_fer.errors import FerError
+
+    if args.metrics_only:
+        try:
+            if not args.metrics:
+                raise ExportError("--metrics-only: expected --metrics FILE too, got none; pass the JSON to merge")
+            path = add_metrics(args.out, json.loads(Path(args.metrics).read_text(encoding="utf-8")))
+        except (ExportError, FerError, OSError, ValueError) as exc:
+            print(f"train.export: {exc}", file=sys.stderr)
+            return 2
+        print(f"updated {path}")
+        return 0
     try:
         extra = json.loads(Path(args.metrics).read_text(encoding="utf-8")) if args.metrics else None
         summary = export_run(args.run, args.out, args.data, args.checkpoint, args.flip, args.tolerance, args.crop_file,

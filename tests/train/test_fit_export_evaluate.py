@@ -278,3 +278,31 @@ def test_json_output_shape(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"n", "accuracy", "macro_f1", "per_class", "confusion", "ms_per_face"} <= set(out)
     assert set(out["per_class"]["a"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_learning_rate_warmup_then_cosine_to_zero():
+    cfg = config_from_dict({"lr": 0.1, "warmup_frac": 0.1})
+    assert fit_mod.learning_rate(cfg, 0.0) == 0.0
+    assert fit_mod.learning_rate(cfg, 0.05) == pytest.approx(0.05)
+    assert fit_mod.learning_rate(cfg, 0.1) == pytest.approx(0.1)
+    assert fit_mod.learning_rate(cfg, 0.55) == pytest.approx(0.05)
+    assert fit_mod.learning_rate(cfg, 1.0) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_augment_batch_keeps_shapes_and_label_mass():
+    from train.config import AugmentConfig
+
+    rng = np.random.default_rng(0)
+    x, y = _images(12, rng)
+    xa, ya = fit_mod.augment_batch(x, y, AugmentConfig(flip=1.0, rotate=10, shift=0.1, scale=0.1, erase=1.0, mixup=0.4), rng)
+    assert xa.shape == x.shape and xa.dtype == np.float32 and ya.shape == y.shape
+    assert not np.array_equal(xa, x) and 0.0 <= xa.min() and xa.max() <= 1.0
+    np.testing.assert_allclose(ya.sum(1), 1.0, atol=1e-6)
+    xf, _ = fit_mod.augment_batch(x, y, AugmentConfig(flip=1.0), rng)
+    np.testing.assert_array_equal(xf, x[:, :, ::-1])  # flip alone is an exact mirror
+
+
+def test_class_weight_power():
+    meta = {"classes": ["a", "b"], "class_weights": {"a": 4.0, "b": 0.25}}
+    np.testing.assert_allclose(fit_mod.class_weight_vector(meta, 0.5), [2.0, 0.5])
+    np.testing.assert_allclose(fit_mod.class_weight_vector(meta, 0.0), [1.0, 1.0])
