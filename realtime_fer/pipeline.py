@@ -8,6 +8,7 @@ used from one thread.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import cv2
@@ -114,6 +115,23 @@ class Recognizer:
         self.smoother.prune(self.tracker.active_ids)
         lap("smooth")
         return FrameResult(index, time_ms, faces, self.labels, timings)
+
+    def stream(self, frames: Iterable) -> Iterator[tuple[np.ndarray, FrameResult]]:
+        """Recognize a sequence of frames lazily.
+
+        Args:
+            frames: an iterable of (H, W, 3) uint8 BGR arrays, or of objects with ``image``,
+                ``index`` and ``time_ms`` attributes (``sources.SourceFrame``, e.g. from
+                ``VideoFileSource(path).frames()``).
+
+        Yields:
+            (frame, FrameResult) per input frame, in order.
+        """
+        for item in frames:
+            if isinstance(item, np.ndarray):
+                yield item, self.process(item)
+            else:
+                yield item.image, self.process(item.image, item.index, item.time_ms)
 
     def _align(self, frame: np.ndarray, faces: Faces) -> np.ndarray:
         """(n, h, w, c) uint8 crops in the model's colour order."""

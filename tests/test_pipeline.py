@@ -106,3 +106,16 @@ def test_multi_range_detection(strategy, expected):
     with create_detector("blazeface", strategy) as detector:
         assert len(detector.detect(frame)) == expected
         assert len(detector.detect(scene(1))) == 1  # short finds nothing here; full does
+
+
+def test_stream_yields_results_in_order_for_arrays_and_source_frames(recognizer):
+    from realtime_fer.sources import SourceFrame
+
+    recognizer.reset()
+    frames = [scene(1, shift=4 * i) for i in range(3)]
+    results = [r for _, r in recognizer.stream(frames)]
+    assert [r.index for r in results] == [0, 1, 2] and all(len(r.faces) == 1 for r in results)
+    items = [SourceFrame(index=10 + i, time_ms=500.0 + i, image=f) for i, f in enumerate(frames)]
+    out = list(recognizer.stream(items))
+    assert [(r.index, r.time_ms) for _, r in out] == [(10, 500.0), (11, 501.0), (12, 502.0)]
+    assert out[0][0] is frames[0]
