@@ -148,6 +148,9 @@ class _Source:
     def close(self) -> None:
         """Stop the reader thread and release the device/file (idempotent)."""
         self._stop.set()
+        cap = getattr(self, "_cap", None)
+        if self._thread is None and cap is not None:  # never started: release here
+            cap.release()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2.0)
 
@@ -405,7 +408,7 @@ class CameraSource(_Source):
         self._ended = ""
         self._t0 = time.perf_counter()
         self._pending_first = to_bgr(first)
-        self._start(self._run, "fer-camera-reader")
+        self._started = False  # the reader starts on the first frames() call, so model loading costs no frames
 
     def _publish(self, image: np.ndarray, decode_ms: float) -> None:
         now = time.perf_counter()
@@ -423,8 +426,8 @@ class CameraSource(_Source):
         try:
             self._publish(image, 0.0)
             while not self._stop.is_set():
-                if self.pace:
-                    next_due += period
+                if self.pace:  # like a camera: one frame per period, never a burst to catch up
+                    next_due = max(next_due + period, time.perf_counter())
                     delay = next_due - time.perf_counter()
                     if delay > 0:
                         self._stop.wait(delay)
@@ -444,6 +447,10 @@ class CameraSource(_Source):
 
     def frames(self, stop: threading.Event | None = None) -> Iterator[SourceFrame]:
         """Yield the newest frame each time one newer than the last yielded arrives."""
+        if not self._started:
+            self._started = True
+            self._t0 = time.perf_counter()
+            self._start(self._run, "fer-camera-reader")
         last_seq, yielded = 0, 0
         while True:
             deadline = time.perf_counter() + self.stall_timeout_s
