@@ -96,7 +96,7 @@ def test_no_face_clip_writes_every_frame_and_no_rows(capsys, tmp_path, samples, 
     decodable = video_props(samples / "videos" / "no_face.mp4")[0]  # 95, though the container claims 98
     assert video_props(out)[:2] == (decodable, (960, 540))
     rows = rows_of(table)  # a cartoon: BlazeFace fires on a few frames at barely-above-threshold scores
-    assert len(rows) <= 5 and all(float(r["det_score"]) < 0.6 for r in rows), rows
+    assert len(rows) <= 5 and all(float(r["det_score"]) < 0.7 for r in rows), rows
 
 
 def test_odd_sized_clip_keeps_its_size(capsys, tmp_path, samples, tiny_model):
