@@ -2,14 +2,15 @@
 
 ``run_bench`` measures, in one run and on the same input:
 
-1. **I/O only**: the same reader thread -> bounded queue -> writer thread machinery as
-   ``--video`` mode (``VideoFileSource``/``SyntheticSource`` -> ``VideoSink``), with no
-   recognition or drawing: the decode+encode throughput the pipeline is compared to.
-   The plain sequential ``read(); write()`` loop is measured too (``io_sequential_fps``).
+1. **I/O only**, two ways: ``io_only_fps`` is the plain decode -> mp4v-encode loop
+   (``cap.read(); writer.write()``, one thread), i.e. what transcoding the input costs and
+   the baseline the project's speed target refers to; ``io_threaded_fps`` is the same I/O
+   through the pipeline's own reader thread -> queue -> writer thread, with no
+   recognition or drawing (an upper bound: decode and encode on separate cores).
 2. **Pipeline**: decode -> recognize -> draw -> encode (plus a CSV) exactly as
    ``realtime-fer --video IN --output OUT --csv OUT.csv`` runs it.
 
-``ratio = fps / io_only_fps``.  Stage times (median and p95 ms): decode, detect, track,
+``ratio = fps / io_only_fps`` and ``ratio_threaded = fps / io_threaded_fps``.  Stage times (median and p95 ms): decode, detect, track,
 align, classify, smooth, draw, encode, and ``latency`` (recognize + draw per frame).
 Outputs go to a temporary folder that is deleted afterwards.
 """
@@ -119,18 +120,18 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
 
     Returns:
         dict with ``provider``, ``frames``, ``fps``, ``io_only_fps``, ``ratio``, ``stages``
-        (``{name: {"median_ms", "p95_ms"}}``), plus ``io_sequential_fps``, ``ratio_sequential``,
-        ``faces_per_frame``, ``input`` and ``repeats``.
+        (``{name: {"median_ms", "p95_ms"}}``), plus ``io_threaded_fps``, ``ratio_threaded``,
+        ``faces_per_frame``, ``input``, ``repeats`` and ``detect_ahead``.
     """
-    best_io = best_seq = best_fps = 0.0
+    best_thr = best_seq = best_fps = 0.0
     best_timer, count, faces_seen = None, 0, 0
     with tempfile.TemporaryDirectory(prefix="fer-bench-") as tmp:
         out = Path(tmp)
         for _ in range(max(1, repeats)):
-            _, io_fps = io_only_threaded(video, frames, faces, out / "io.mp4")
             _, seq_fps = io_only_sequential(video, frames, faces, out / "seq.mp4")
             stats, timer = pipeline_pass(recognizer, video, frames, faces, out, ahead_factory=ahead_factory)
-            best_io, best_seq = max(best_io, io_fps), max(best_seq, seq_fps)
+            _, thr_fps = io_only_threaded(video, frames, faces, out / "io.mp4")
+            best_thr, best_seq = max(best_thr, thr_fps), max(best_seq, seq_fps)
             if stats.mean_fps > best_fps:
                 best_fps, best_timer, count, faces_seen = stats.mean_fps, timer, stats.frames, stats.faces
     summary = best_timer.summary()
@@ -142,10 +143,10 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         "frames": count,
         "faces_per_frame": round(faces_seen / max(count, 1), 3),
         "fps": round(best_fps, 2),
-        "io_only_fps": round(best_io, 2),
-        "ratio": round(best_fps / best_io, 3) if best_io else None,
-        "io_sequential_fps": round(best_seq, 2),
-        "ratio_sequential": round(best_fps / best_seq, 3) if best_seq else None,
+        "io_only_fps": round(best_seq, 2),
+        "ratio": round(best_fps / best_seq, 3) if best_seq else None,
+        "io_threaded_fps": round(best_thr, 2),
+        "ratio_threaded": round(best_fps / best_thr, 3) if best_thr else None,
         "stages": stages,
         "repeats": max(1, repeats),
         "detect_ahead": ahead_factory is not None,

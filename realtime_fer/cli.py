@@ -449,8 +449,9 @@ def _print_bench(report: dict) -> None:
     console.print(table)
     console.print(f"provider {report['provider']}  frames {report['frames']}  faces/frame {report['faces_per_frame']}")
     console.print(f"end-to-end {report['fps']:.1f} fps; decode+encode only {report['io_only_fps']:.1f} fps "
-                  f"(threaded) / {report['io_sequential_fps']:.1f} fps (sequential)")
-    console.print(f"ratio {report['ratio']:.3f} (vs threaded I/O), {report['ratio_sequential']:.3f} (vs sequential)")
+                  f"(one thread), {report['io_threaded_fps']:.1f} fps (reader + writer threads)")
+    console.print(f"ratio {report['ratio']:.3f} (vs one-thread decode+encode), "
+                  f"{report['ratio_threaded']:.3f} (vs threaded decode+encode)")
 
 
 # ----------------------------------------------------------------------------- entry point

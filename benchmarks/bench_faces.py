@@ -1,0 +1,73 @@
+"""Live-path latency with 1 vs 5 faces, and the ratio of the two.
+
+    nice -n 5 python benchmarks/bench_faces.py [--frames N] [--repeats N] [--model PATH]
+
+Per frame it times what the live mode does between receiving a frame and showing it:
+``Recognizer.process`` + ``Overlay.draw`` (the "latency" stage), on synthetic 640x360
+frames with 1 and with 5 astronaut faces (``SyntheticSource``), frames pre-rendered so
+only processing is timed.  The two face counts are interleaved in blocks so background
+load hits both alike.  Targets: 1-face median <= 10 ms; 5 faces <= 1.5 x 1 face.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+from common import model_path, recognizer
+
+
+def frames_with(faces: int, count: int) -> list:
+    from realtime_fer.sources import SyntheticSource
+
+    source = SyntheticSource(frames=1, faces=faces)
+    source.close()
+    return [source.render(i) for i in range(count)]
+
+
+def time_block(rec, overlay, frames, samples: dict, key: str, seen: dict) -> None:
+    for index, frame in enumerate(frames):
+        image = frame.copy()
+        start = time.perf_counter()
+        result = rec.process(image, index=index)
+        overlay.draw(image, result)
+        samples[key].append((time.perf_counter() - start) * 1e3)
+        seen[key].append(len(result.faces))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=100, help="frames per block")
+    parser.add_argument("--repeats", type=int, default=4, help="blocks per face count")
+    parser.add_argument("--model")
+    args = parser.parse_args()
+
+    from realtime_fer.overlay import Overlay
+
+    model, described = model_path(args.model)
+    clips = {1: frames_with(1, args.frames), 5: frames_with(5, args.frames)}
+    samples, seen = {1: [], 5: []}, {1: [], 5: []}
+    with recognizer(model) as rec:
+        overlay = Overlay(rec.labels)
+        for faces in (1, 5):  # warm-up
+            time_block(rec, overlay, clips[faces][:10], {faces: []}, faces, {faces: []})
+        for _ in range(args.repeats):
+            for faces in (1, 5):
+                rec.reset()
+                time_block(rec, overlay, clips[faces], samples, faces, seen)
+    print(f"model: {described}; cpus: {os.cpu_count()}; load avg: "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    medians = {}
+    for faces in (1, 5):
+        values = np.array(samples[faces])
+        medians[faces] = float(np.median(values))
+        print(f"{faces} face(s): detected {np.mean(seen[faces]):.2f} per frame; latency median "
+              f"{medians[faces]:.2f} ms, p95 {np.percentile(values, 95):.2f} ms over {len(values)} frames")
+    print(f"ratio 5 faces / 1 face (median latency): {medians[5] / medians[1]:.3f}  (target <= 1.5)")
+    print(f"1-face median latency {medians[1]:.2f} ms  (target <= 10 ms)")
+
+
+if __name__ == "__main__":
+    main()
