@@ -26,7 +26,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=6000)
     parser.add_argument("--faces", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="look-ahead detect workers (CLI default on 2 cores)")
     parser.add_argument("--model")
     args = parser.parse_args()
 

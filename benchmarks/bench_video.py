@@ -21,7 +21,7 @@ from common import PEXELS, detect_ahead_factory, model_path, recognizer
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", default=str(PEXELS) if PEXELS.is_file() else None)
-    parser.add_argument("--workers", type=int, nargs="+", default=[0, 2], help="look-ahead detect workers to compare")
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1], help="look-ahead detect workers to compare")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model")
     parser.add_argument("--json", action="store_true")

@@ -16,6 +16,7 @@ to the last processed frame.
 from __future__ import annotations
 
 import collections
+import queue
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -120,9 +121,10 @@ class DetectAhead:
         self.recognizer = recognizer
         self.inner = recognizer.detector
         self._extra = list(extra_detectors)
-        self._free = collections.deque([self.inner, *self._extra])
-        self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=len(self._free), thread_name_prefix="fer-detect")
+        self._free: queue.Queue = queue.Queue()  # detectors not in use; get() waits for one
+        for detector in (self.inner, *self._extra):
+            self._free.put(detector)
+        self._pool = ThreadPoolExecutor(max_workers=1 + len(self._extra), thread_name_prefix="fer-detect")
         self._pending: collections.deque = collections.deque()
         self.misses = 0
         self.last_detect_ms = 0.0
@@ -133,15 +135,14 @@ class DetectAhead:
         return self.misses < self.MAX_MISSES and self._pool is not None
 
     def _detect(self, image):
-        with self._lock:
-            detector = self._free.popleft()
+        """(Faces, ms) from whichever detector is free (each detector serves one call at a time)."""
+        detector = self._free.get()
         try:
             start = time.perf_counter()
             faces = detector.detect(image)
             return faces, (time.perf_counter() - start) * 1e3
         finally:
-            with self._lock:
-                self._free.append(detector)
+            self._free.put(detector)
 
     def submit(self, image) -> None:
         """Start detecting ``image`` (an (H, W, 3) uint8 BGR frame about to be processed)."""
@@ -150,13 +151,12 @@ class DetectAhead:
 
     def detect(self, frame):
         """The recognizer's detector call: the look-ahead result for ``frame``, else a direct detection."""
-        while self._pending:
-            image, future = self._pending.popleft()
-            if image is frame:
-                faces, ms = future.result()
-                self.last_detect_ms = ms
-                return faces
-            future.cancel()
+        match = next((i for i, (image, _) in enumerate(self._pending) if image is frame), None)
+        if match is not None:
+            for _ in range(match):  # frames the recognizer skipped (none when detect_every == 1)
+                self._pending.popleft()[1].cancel()
+            faces, self.last_detect_ms = self._pending.popleft()[1].result()
+            return faces
         self.misses += 1
         faces, self.last_detect_ms = self._detect(frame)
         return faces

@@ -70,7 +70,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--detect-every", type=int, default=1, metavar="N", help="run the detector every N frames")
     group.add_argument("--min-confidence", type=float, default=0.5, metavar="F", help="detector score threshold")
     group.add_argument("--workers", type=int, default=None, metavar="N",
-                       help="--video/bench: frames detected ahead in parallel (default: 2 on >= 2 cores; 0 = off)")
+                       help="--video/bench: detection threads running ahead of the frame being drawn "
+                            "(default: 1 on 2 cores, 2 on more; 0 = off)")
     parser.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
     parser.add_argument("--verbose", action="store_true", help="keep OpenCV/FFmpeg/MediaPipe log output")
 
@@ -223,7 +224,8 @@ def _detect_ahead(args, recognizer, mode: str):
     from .annotate import DetectAhead
     from .detect import create_detector
 
-    workers = args.workers if args.workers is not None else (2 if (os.cpu_count() or 1) >= 2 else 0)
+    cores = os.cpu_count() or 1
+    workers = args.workers if args.workers is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
     if workers < 1 or args.detect_every != 1 or not hasattr(recognizer, "detector"):
         return None
     extra = [create_detector(args.detector, range=_detector_range(args, mode), min_confidence=args.min_confidence)
@@ -407,7 +409,8 @@ def _run_camera(args, stop: _StopOnSignal) -> int:
             stats = live.run_table(source, recognizer, video=video, tables=tables, stop=stop.event,
                                    save_last_frame=args.save_last_frame)
     print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps, median latency "
-          f"{live.median_latency(stats):.1f} ms, {stats.dropped} stale frames dropped", file=sys.stderr)
+          f"{live.median_latency(stats):.1f} ms (capture to overlay {live.median_latency(stats, 'age'):.1f} ms), "
+          f"{stats.dropped} stale frames dropped", file=sys.stderr)
     if stop.signum is not None:
         return EXIT_SIGNAL[stop.signum]
     if stats.end_reason.startswith(("stream ended", "stalled", "error")):

@@ -56,9 +56,10 @@ def display_available() -> bool:
     return True
 
 
-def median_latency(stats: RunStats) -> float:
-    """Median processing latency (ms) over the run, NaN before the first frame."""
-    samples = stats.timer.samples("latency")
+def median_latency(stats: RunStats, stage: str = "latency") -> float:
+    """Median of a timed stage (ms) over the run: "latency" (process + draw) or "age"
+    (frame captured -> overlay drawn, including the wait for the loop); NaN before the first frame."""
+    samples = stats.timer.samples(stage)
     return float(np.median(samples)) if samples.size else float("nan")
 
 

@@ -123,6 +123,61 @@ def test_video_requires_an_output(capsys, face_video, tiny_model):
     assert code == 2 and "--output" in err
 
 
+def test_detection_look_ahead_gives_identical_results(capsys, tmp_path, face_video, tiny_model):
+    tables = {}
+    for workers in ("0", "1", "3"):
+        tables[workers] = tmp_path / f"w{workers}.csv"
+        code, _, err = run_cli(capsys, "--video", face_video, "--csv", tables[workers], "--model", tiny_model,
+                               "--workers", workers)
+        assert code == 0, err
+    plain = tables["0"].read_text()
+    assert plain.count("\n") == FACE_VIDEO_FRAMES + 1
+    assert tables["1"].read_text() == plain and tables["3"].read_text() == plain
+
+
+def test_detect_ahead_falls_back_for_frames_it_did_not_see(tiny_model):
+    from realtime_fer.annotate import DetectAhead
+    from realtime_fer.pipeline import Recognizer
+
+    frames = [face_frame(i) for i in range(3)]
+    with Recognizer(tiny_model, detector_range="short") as recognizer:
+        expected = [recognizer.detector.detect(f).boxes for f in frames]
+        ahead = DetectAhead(recognizer)
+        assert recognizer.detector is ahead
+        ahead.submit(frames[0])
+        ahead.submit(frames[2])
+        first = recognizer.process(frames[0])
+        unseen = recognizer.process(frames[1].copy())  # not submitted: detected directly
+        last = recognizer.process(frames[2])
+        ahead.close()
+        assert recognizer.detector is ahead.inner
+    assert ahead.misses == 1
+    for result, boxes in zip((first, unseen, last), expected):
+        np.testing.assert_allclose(result.faces.boxes, boxes)
+
+
+def test_4k_video_keeps_its_size(capsys, tmp_path, astronaut, tiny_model):
+    path = tmp_path / "uhd.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (3840, 2160))
+    frame = np.full((2160, 3840, 3), 90, np.uint8)
+    frame[300:1836, 1000:2536] = cv2.resize(astronaut, (1536, 1536))
+    for _ in range(3):
+        writer.write(frame)
+    writer.release()
+    out, table = tmp_path / "uhd_out.mp4", tmp_path / "uhd.csv"
+    code, _, err = run_cli(capsys, "--video", path, "--output", out, "--csv", table, "--model", tiny_model,
+                           "--range", "full")
+    assert code == 0, err
+    assert video_props(out)[:2] == (3, (3840, 2160))
+    rows = read_csv(table)[1]
+    assert len(rows) == 3 and all(1480 < float(r["x1"]) < 1580 for r in rows)
+
+
+def test_folder_given_as_video(capsys, tmp_path, tiny_model):
+    code, _, err = run_cli(capsys, "--video", tmp_path, "--csv", tmp_path / "o.csv", "--model", tiny_model)
+    assert code == 2 and "expected a file" in err
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda d: d / "missing.mp4", "no file"),
     (lambda d: (d / "random.mp4").write_bytes(os.urandom(40_000)) and d / "random.mp4", "no decodable frame"),
@@ -340,12 +395,13 @@ def test_bench_table_on_a_video(capsys, face_video, tiny_model):
 
 # ----------------------------------------------------------------------------- signals (real process)
 
-def test_sigterm_during_video_leaves_playable_video_and_complete_csv(tmp_path, tiny_model):
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_video_leaves_playable_video_and_complete_csv(tmp_path, tiny_model, signum, code):
     long_video = write_face_video(tmp_path / "long.avi", frames=600, fps=25, size=(320, 240))
     out, table = tmp_path / "out.mp4", tmp_path / "out.csv"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "realtime_fer.cli", "--video", str(long_video), "--output",
-                                str(out), "--csv", str(table), "--model", str(tiny_model), "--workers", "0"],
+                                str(out), "--csv", str(table), "--model", str(tiny_model)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:
@@ -353,10 +409,10 @@ def test_sigterm_during_video_leaves_playable_video_and_complete_csv(tmp_path, t
             break
         time.sleep(0.05)
     assert process.poll() is None, "finished before it could be interrupted: " + process.stderr.read().decode()
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     err = err.decode()
-    assert process.returncode == 143, err
+    assert process.returncode == code, err
     assert "Traceback" not in err and "interrupted" in err
     frames, size, _ = video_props(out)
     text = table.read_text()
