@@ -2,7 +2,9 @@
 
 All functions take integer class codes: ``y_true`` and ``y_pred`` are (n,) int
 arrays with values in ``[0, n_classes)``. The paper reports F1 because of class
-imbalance; ``macro_f1`` is the unweighted mean of the per-class F1 scores.
+imbalance; ``macro_f1`` is the unweighted mean of the per-class F1 scores over the
+classes that occur in ``y_true`` or ``y_pred`` (scikit-learn's ``average="macro"``
+default), so a label the data set does not use does not count as a zero.
 A class with no predictions has precision 0 and a class with no support has
 recall 0 (scikit-learn's ``zero_division=0``).
 """
@@ -47,9 +49,15 @@ def accuracy(y_true, y_pred) -> float:
     return float((y_true == y_pred).mean()) if y_true.size else 0.0
 
 
+def _macro(scores: dict, confusion: np.ndarray) -> float:
+    present = (scores["support"] > 0) | (np.asarray(confusion).sum(axis=0) > 0)
+    return float(scores["f1"][present].mean()) if present.any() else 0.0
+
+
 def macro_f1(y_true, y_pred, n_classes: int) -> float:
-    """Unweighted mean of per-class F1 over all ``n_classes`` classes."""
-    return float(per_class_scores(confusion_matrix(y_true, y_pred, n_classes))["f1"].mean())
+    """Unweighted mean of per-class F1 over the classes present in ``y_true`` or ``y_pred``."""
+    cm = confusion_matrix(y_true, y_pred, n_classes)
+    return _macro(per_class_scores(cm), cm)
 
 
 def classification_report(y_true, y_pred, labels) -> dict:
@@ -77,5 +85,5 @@ def classification_report(y_true, y_pred, labels) -> dict:
                          "f1": round(float(scores["f1"][i]), 6),
                          "support": int(scores["support"][i])} for i, label in enumerate(labels)}
     return {"n": int(y_true.size), "accuracy": round(accuracy(y_true, y_pred), 6),
-            "macro_f1": round(float(scores["f1"].mean()), 6), "per_class": per_class,
+            "macro_f1": round(_macro(scores, cm), 6), "per_class": per_class,
             "confusion": cm.tolist(), "labels": labels, "no_prediction": int((~ok).sum())}

@@ -28,10 +28,12 @@ def test_matches_sklearn_on_random_labels(seed):
     np.testing.assert_array_equal(ours["support"], s)
 
 
-def test_class_absent_from_truth_counts_in_macro_mean():
-    y_true, y_pred = np.array([0, 0, 1]), np.array([0, 2, 1])
-    expected = sk.f1_score(y_true, y_pred, average="macro", labels=[0, 1, 2], zero_division=0)
-    assert metrics.macro_f1(y_true, y_pred, 3) == pytest.approx(expected)
+def test_macro_mean_over_present_classes_like_sklearn_default():
+    y_true, y_pred = np.array([0, 0, 1]), np.array([0, 2, 1])  # class 2 only predicted, class 3 unused
+    expected = sk.f1_score(y_true, y_pred, average="macro", zero_division=0)
+    assert metrics.macro_f1(y_true, y_pred, 4) == pytest.approx(expected)
+    rep = metrics.classification_report(y_true, y_pred, ["a", "b", "c", "d"])
+    assert rep["macro_f1"] == pytest.approx(expected, abs=1e-6) and rep["per_class"]["d"]["support"] == 0
 
 
 def test_report_counts_no_prediction_as_wrong():
