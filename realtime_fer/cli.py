@@ -346,11 +346,11 @@ def _run_images(args, stop: _StopOnSignal) -> int:
     source = ImageSource(args.image, max_frames=args.max_frames, warn=_warn)
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
+        recognizer = stack.enter_context(_open_recognizer(args, "image"))
         images = None
         if args.output:
             images = ImageSink(args.output, folder=folder, overwrite=args.overwrite)
             images.check_names([f.name for f in source.files] if folder else [None])
-        recognizer = stack.enter_context(_open_recognizer(args, "image"))
         tables = _table_sinks(args, recognizer.labels, True, stack)
         printed = None if (args.output or args.csv or args.jsonl) else []
 

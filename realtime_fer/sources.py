@@ -102,7 +102,7 @@ def _check_file(path: Path, what: str) -> None:
     if not os.access(path, os.R_OK):
         raise InputError(f"{what}: expected a readable file, got no read permission for {path}; fix its permissions")
     if path.stat().st_size == 0:
-        raise InputError(f"{what}: expected a video file, got an empty file at {path}; pass a complete file")
+        raise InputError(f"{what}: expected a non-empty file, got an empty file at {path}; pass a complete file")
 
 
 def _open_capture(target, what: str):
@@ -382,7 +382,8 @@ class CameraSource(_Source):
     Args:
         target: camera index (int or digit string), URL ("rtsp://...", "http://..."), or a video path.
         pace: for files, sleep so frames arrive at the file's fps like a camera (default True for files).
-        stall_timeout_s: end with reason "stalled" when no new frame arrives for this long.
+        stall_timeout_s: end with reason "stalled" when no new frame arrives for this long (a hung
+            device); reads that keep failing for min(1 s, half of it) end with "stream ended".
         max_frames: stop after yielding this many frames.
 
     Raises:
@@ -431,9 +432,10 @@ class CameraSource(_Source):
         cap, period = self._cap, 1.0 / self.info.fps
         image, next_due = self._pending_first, time.perf_counter()
         self._pending_first = None
-        reason = "eof"
+        reason, last_ok = "eof", time.perf_counter()
         try:
-            self._publish(image, 0.0)
+            if self.is_file:  # a live camera's first frame is stale by now (read when it was opened)
+                self._publish(image, 0.0)
             while not self._stop.is_set():
                 if self.pace:  # like a camera: one frame per period, never a burst to catch up
                     next_due = max(next_due + period, time.perf_counter())
@@ -443,9 +445,15 @@ class CameraSource(_Source):
                 start = time.perf_counter()
                 ok, image = cap.read()
                 if not ok or image is None:
-                    reason = "eof" if self.is_file else "stream ended (the camera stopped delivering frames)"
-                    break
-                self._publish(to_bgr(image), (time.perf_counter() - start) * 1e3)
+                    if self.is_file:
+                        break
+                    if start - last_ok > min(1.0, self.stall_timeout_s / 2):  # devices may fail a read or two
+                        reason = "stream ended (the camera stopped delivering frames)"
+                        break
+                    self._stop.wait(0.01)
+                    continue
+                last_ok = time.perf_counter()
+                self._publish(to_bgr(image), (last_ok - start) * 1e3)
         except Exception as exc:
             reason = f"error: {type(exc).__name__}: {exc}"
         finally:

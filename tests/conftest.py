@@ -26,7 +26,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def astronaut() -> "np.ndarray":  # noqa: F821
+def astronaut():
     """``skimage.data.astronaut()`` as (512, 512, 3) uint8 BGR (the face is near (177, 82)-(272, 177))."""
     from tests.images import astronaut_bgr
 
