@@ -41,11 +41,18 @@ EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
 RANGES = ("short", "full", "auto", "both")
 DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short"}
-"""Measured on the Pexels clip (640x360, 472 frames, one face, 2-core CPU): short range
-2.1-2.4 ms/frame and a face in 472/472 frames, full range 5.2-5.8 ms and 464/472.  Full is
-~2.4x slower and no better for faces that fill the frame, so video and camera default to
-short; stills default to "both" (short + full, union) because speed hardly matters there
-and group photos have small faces.  Use --range full/auto for small or distant faces."""
+"""Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
+
+* Pexels clip (640x360, one face): short 2.4 ms median per frame, face in 200/200 frames;
+  full 5.8 ms (2.4x), face in 192/200; auto 2.4 ms, 200/200.
+* no_face.mp4 (cartoon): short 2.5 ms, 4/95 false detections; full 6.6 ms, 22/95; auto
+  8.0 ms median (short + full on every empty frame), 22/95.
+
+Full range costs ~2.4x and, for faces that fill a webcam or video frame, finds no more and
+fires more on non-faces; auto keeps short's speed only where faces are present.  So
+--camera and --video default to short; stills default to "both" (short + full, union)
+because speed hardly matters there and group photos have small faces.  Use --range
+full/auto/both for small or distant faces in video."""
 
 
 def _error(message: str) -> None:
@@ -226,8 +233,8 @@ def _detect_ahead(args, recognizer, mode: str):
 
     cores = os.cpu_count() or 1
     workers = args.workers if args.workers is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
-    if workers < 1 or args.detect_every != 1 or not hasattr(recognizer, "detector"):
-        return None
+    if workers < 1 or args.detect_every != 1 or args.detector != "blazeface" or not hasattr(recognizer, "detector"):
+        return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
     extra = [create_detector(args.detector, range=_detector_range(args, mode), min_confidence=args.min_confidence)
              for _ in range(workers - 1)]
     return DetectAhead(recognizer, extra)
