@@ -452,7 +452,7 @@ def _print_bench(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("stage", "median ms", "p95 ms", title=f"realtime-fer bench: {report['input']}")
+    table = Table("stage", "median ms", "p95 ms", title=f"bench: {Path(report['input']).name}")
     for name, values in report["stages"].items():
         table.add_row(name, f"{values['median_ms']:.2f}", f"{values['p95_ms']:.2f}")
     console = Console()

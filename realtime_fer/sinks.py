@@ -180,7 +180,8 @@ class VideoSink:
         path: output file; its suffix picks the FourCC (``fourcc_for``).
         fps: frames per second written into the container.
         size: (width, height); frames of another size are resized (rare: streams that change size).
-        queue_size: frames buffered for the writer (bounded, so memory stays flat).
+        queue_size: frames buffered for the writer, at most (fewer for large frames, see
+            ``sources.queue_depth``), so memory stays flat.
 
     ``write(image)`` takes ownership of an (H, W, 3) uint8 BGR array: do not modify it
     afterwards.  ``encode_ms`` holds the writer's per-frame times (a bounded ring).
@@ -205,7 +206,9 @@ class VideoSink:
         self.frames_written = 0
         self._timer = timer
         self._error: BaseException | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
+        from .sources import queue_depth
+
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_depth(self.size, max(1, queue_size)))
         self._thread = threading.Thread(target=self._run, name="fer-video-writer", daemon=True)
         self._thread.start()
 

@@ -80,6 +80,12 @@ class SourceInfo:
     frame_count: int | None
 
 
+def queue_depth(size: tuple[int, int], most: int = 8, budget_mib: float = 64.0) -> int:
+    """Frames of (width, height) BGR to buffer: ``most``, fewer for big frames (4K: 2), at least 2."""
+    frame_mib = size[0] * size[1] * 3 / 2**20
+    return int(max(2, min(most, budget_mib // max(frame_mib, 1e-6))))
+
+
 def to_bgr(image: np.ndarray) -> np.ndarray:
     """(H, W) grey, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA uint8 -> (H, W, 3) uint8 BGR."""
     import cv2
@@ -242,7 +248,8 @@ class VideoFileSource(_QueuedSource):
     Args:
         path: the video file.
         max_frames: stop after this many frames.
-        queue_size: decoded frames buffered ahead of the consumer (bounded: memory stays flat).
+        queue_size: decoded frames buffered ahead of the consumer, at most; fewer for large
+            frames (``queue_depth``: about 64 MiB, so 2 for 4K), so memory stays flat.
 
     Raises:
         InputError: missing/unreadable file, or a file no frame can be decoded from.
@@ -266,6 +273,7 @@ class VideoFileSource(_QueuedSource):
             raise InputError(f"video {self.path}: expected a video OpenCV/FFmpeg can decode, got no decodable "
                              "frame (corrupt, truncated or unsupported file); check the file with ffprobe")
         self.info = _capture_info(self._cap, "video", self.path.name, first)
+        self._queue = queue.Queue(maxsize=queue_depth(self.info.size, queue_size))
         self._first = first
         self._start(self._run, "fer-video-reader")
 
