@@ -189,6 +189,13 @@ def test_bad_video_inputs_are_one_line_errors(capsys, tmp_path, tiny_model, make
     assert not (tmp_path / "o.mp4").exists()
 
 
+def test_special_file_as_video(capsys, tmp_path, tiny_model):
+    fifo = tmp_path / "pipe.mp4"
+    os.mkfifo(fifo)  # opening it for reading would block forever: must be refused up front
+    code, _, err = run_cli(capsys, "--video", fifo, "--csv", tmp_path / "o.csv", "--model", tiny_model)
+    assert code == 2 and "special file" in err
+
+
 def test_unreadable_video_file(capsys, tmp_path, face_video, tiny_model):
     if os.geteuid() == 0:
         pytest.skip("root can read files without read permission")
