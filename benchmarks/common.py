@@ -45,6 +45,6 @@ def detect_ahead_factory(rec, workers: int, detector_range: str = "short"):
     from realtime_fer.detect import create_detector
 
     def factory():
-        return DetectAhead(rec, [create_detector("blazeface", range=detector_range) for _ in range(workers - 1)])
+        return DetectAhead(rec.detector, [create_detector("blazeface", range=detector_range) for _ in range(workers - 1)])
 
     return factory

@@ -102,33 +102,29 @@ class DetectAhead:
     """Runs face detection for upcoming frames on worker threads (file modes only).
 
     Detection is the one stateless, expensive stage, so frames N+1..N+k can be detected
-    while the loop tracks, classifies and draws frame N.  It plugs in as the recognizer's
-    ``detector``: ``Recognizer.process(frame)`` calls ``detector.detect(frame)``, which
-    returns the result computed ahead for that very array (matched by identity).  Any
-    other call (e.g. a frame the recognizer converted first) falls back to detecting
-    synchronously, so results never differ from the plain path; after repeated misses
-    look-ahead switches itself off.  Use only where ``detect_every == 1``.
+    while the loop tracks, classifies and draws frame N. ``detections_for(frame)`` returns
+    the result computed ahead for that very array (matched by identity), which the loop
+    passes to ``Recognizer.process(..., detections=...)``. A frame that was not submitted
+    is detected synchronously, so results never differ from the plain path; after repeated
+    misses look-ahead switches itself off. Use only where ``detect_every == 1``.
 
     Args:
-        recognizer: its ``detector`` is wrapped (and restored by ``close``).
-        extra_detectors: more detector instances (same settings) so that several frames
-            are detected in parallel; each worker owns one detector at a time.
+        detector: the recognizer's detector (borrowed, not closed here).
+        extra_detectors: more detector instances (same settings, owned and closed here) so
+            that several frames are detected in parallel; each worker uses one at a time.
     """
 
     MAX_MISSES = 8
 
-    def __init__(self, recognizer, extra_detectors=()):
-        self.recognizer = recognizer
-        self.inner = recognizer.detector
+    def __init__(self, detector, extra_detectors=()):
         self._extra = list(extra_detectors)
         self._free: queue.Queue = queue.Queue()  # detectors not in use; get() waits for one
-        for detector in (self.inner, *self._extra):
-            self._free.put(detector)
+        for each in (detector, *self._extra):
+            self._free.put(each)
         self._pool = ThreadPoolExecutor(max_workers=1 + len(self._extra), thread_name_prefix="fer-detect")
         self._pending: collections.deque = collections.deque()
         self.misses = 0
         self.last_detect_ms = 0.0
-        recognizer.detector = self
 
     @property
     def active(self) -> bool:
@@ -149,11 +145,11 @@ class DetectAhead:
         if self.active:
             self._pending.append((image, self._pool.submit(self._detect, image)))
 
-    def detect(self, frame):
-        """The recognizer's detector call: the look-ahead result for ``frame``, else a direct detection."""
+    def detections_for(self, frame):
+        """Faces of ``frame``: the look-ahead result when it was submitted, else a direct detection."""
         match = next((i for i, (image, _) in enumerate(self._pending) if image is frame), None)
         if match is not None:
-            for _ in range(match):  # frames the recognizer skipped (none when detect_every == 1)
+            for _ in range(match):  # frames that were submitted but never processed
                 self._pending.popleft()[1].cancel()
             faces, self.last_detect_ms = self._pending.popleft()[1].result()
             return faces
@@ -162,7 +158,7 @@ class DetectAhead:
         return faces
 
     def close(self) -> None:
-        """Wait for workers, close the extra detectors, and give the recognizer its detector back."""
+        """Wait for the workers and close the extra detectors."""
         if self._pool is None:
             return
         for _, future in self._pending:
@@ -172,7 +168,6 @@ class DetectAhead:
         self._pool = None
         for detector in self._extra:
             detector.close()
-        self.recognizer.detector = self.inner
 
 
 @dataclass
@@ -222,7 +217,7 @@ def run(source, recognizer, *, overlay: Overlay | None = None, video=None, table
         hud: draw the fps / latency / faces HUD.
         reset_each_frame: forget tracks between frames (unrelated still images).
         timer: collects stage timings; pass the one ``VideoSink(timer=...)`` reports "encode" into.
-        ahead: a ``DetectAhead`` wrapping ``recognizer``'s detector: frames are then read
+        ahead: a ``DetectAhead`` sharing ``recognizer``'s detector: frames are then read
             ``lookahead`` frames ahead and detected in parallel (file modes; adds latency).
 
     Returns:
@@ -282,10 +277,12 @@ def _process(frame: SourceFrame, recognizer, overlay, stats: RunStats, hud: bool
     timer = stats.timer
     timer.add("decode", frame.decode_ms)
     start = time.perf_counter()
-    result = recognizer.process(frame.image, index=frame.index, time_ms=frame.time_ms)
+    detections = ahead.detections_for(frame.image) if ahead is not None else None
+    waited = time.perf_counter()
+    result = recognizer.process(frame.image, index=frame.index, time_ms=frame.time_ms, detections=detections)
     timings = result.timings_ms
-    if ahead is not None and "detect" in timings:  # report the worker's detection time, not the wait
-        timings = {**timings, "detect": ahead.last_detect_ms, "detect_wait": timings["detect"]}
+    if ahead is not None:  # report the worker's detection time, and the wait for it separately
+        timings = {**timings, "detect": ahead.last_detect_ms, "detect_wait": (waited - start) * 1e3}
     timer.add_many(timings)
     drawn = time.perf_counter()
     if overlay is not None:

@@ -237,7 +237,7 @@ def _detect_ahead(args, recognizer, mode: str):
         return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
     extra = [create_detector(args.detector, range=_detector_range(args, mode), min_confidence=args.min_confidence)
              for _ in range(workers - 1)]
-    return DetectAhead(recognizer, extra)
+    return DetectAhead(recognizer.detector, extra)
 
 
 # ----------------------------------------------------------------------------- modes

@@ -77,13 +77,17 @@ class Recognizer:
     def provider(self) -> str:
         return self.classifier.provider
 
-    def process(self, frame: np.ndarray, index: int | None = None, time_ms: float | None = None) -> FrameResult:
+    def process(self, frame: np.ndarray, index: int | None = None, time_ms: float | None = None,
+                detections: Faces | None = None) -> FrameResult:
         """Recognize every face in one frame.
 
         Args:
             frame: (H, W, 3) uint8 BGR; (H, W) grey and (H, W, 4) BGRA are converted.
             index: frame number (default: a running count); time_ms: source time stamp
                 (default: ``index`` at 30 fps).
+            detections: this frame's detections when they were computed elsewhere (e.g. ahead
+                of time on a worker thread, with a detector of the same settings); the
+                recognizer's own detector then does not run on this frame.
 
         Returns:
             FrameResult whose faces carry boxes and keypoints in ``frame`` pixels, track
@@ -101,11 +105,11 @@ class Recognizer:
             timings[stage] = (now - clock) * 1000.0
             clock = now
 
-        run_detector = self._frame_count % self.detect_every == 0
+        if detections is None and self._frame_count % self.detect_every == 0:
+            detections = self.detector.detect(frame)
         self._frame_count += 1
-        detections = self.detector.detect(frame) if run_detector else None
         lap("detect")
-        faces = self.tracker.update(detections) if run_detector else self.tracker.coast()
+        faces = self.tracker.update(detections) if detections is not None else self.tracker.coast()
         lap("track")
         crops = self._align(frame, faces)
         lap("align")

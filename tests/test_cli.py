@@ -142,15 +142,14 @@ def test_detect_ahead_falls_back_for_frames_it_did_not_see(tiny_model):
     frames = [face_frame(i) for i in range(3)]
     with Recognizer(tiny_model, detector_range="short") as recognizer:
         expected = [recognizer.detector.detect(f).boxes for f in frames]
-        ahead = DetectAhead(recognizer)
-        assert recognizer.detector is ahead
+        ahead = DetectAhead(recognizer.detector)
         ahead.submit(frames[0])
         ahead.submit(frames[2])
-        first = recognizer.process(frames[0])
-        unseen = recognizer.process(frames[1].copy())  # not submitted: detected directly
-        last = recognizer.process(frames[2])
+        first = recognizer.process(frames[0], detections=ahead.detections_for(frames[0]))
+        unseen_frame = frames[1].copy()  # not submitted: detected directly
+        unseen = recognizer.process(unseen_frame, detections=ahead.detections_for(unseen_frame))
+        last = recognizer.process(frames[2], detections=ahead.detections_for(frames[2]))
         ahead.close()
-        assert recognizer.detector is ahead.inner
     assert ahead.misses == 1
     for result, boxes in zip((first, unseen, last), expected):
         np.testing.assert_allclose(result.faces.boxes, boxes)
