@@ -42,7 +42,8 @@ def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inp
     """Validate an output path before processing starts.
 
     Raises InputError when the file exists and ``overwrite`` is False, when it would
-    overwrite one of ``inputs``, when its parent folder is missing, or (``folder``)
+    overwrite one of ``inputs``, when its parent folder cannot be created (it is created
+    when missing, like ``mkdir -p``), or (``folder``)
     when it is an existing non-folder.
     """
     path = Path(path)
@@ -61,8 +62,11 @@ def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inp
         raise InputError(f"output {path}: expected a file path, got an existing folder; pass a file name")
     if path.exists() and not overwrite:
         raise InputError(f"output {path}: expected a new file, got an existing one; pass --overwrite to replace it")
-    if not path.parent.exists():
-        raise InputError(f"output {path}: expected an existing folder {path.parent}, got none; create it first")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"output {path}: expected a folder {path.parent} that exists or can be created, got "
+                         f"{exc.strerror or exc}; choose another output path") from None
     return path
 
 
