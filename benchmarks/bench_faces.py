@@ -20,7 +20,7 @@ from common import model_path, recognizer
 
 
 def frames_with(faces: int, count: int) -> list:
-    from realtime_fer.sources import SyntheticSource
+    from realtime_fer.synthetic import SyntheticSource
 
     source = SyntheticSource(frames=1, faces=faces)
     source.close()

@@ -35,7 +35,7 @@ def main() -> None:
     from realtime_fer.annotate import StageTimer, run
     from realtime_fer.overlay import Overlay
     from realtime_fer.sinks import CsvSink, VideoSink
-    from realtime_fer.sources import SyntheticSource
+    from realtime_fer.synthetic import SyntheticSource
 
     process = psutil.Process()
     model, described = model_path(args.model)

@@ -24,7 +24,8 @@ from pathlib import Path
 from .annotate import STAGE_ORDER, StageTimer, run
 from .overlay import Overlay
 from .sinks import CsvSink, VideoSink
-from .sources import SyntheticSource, VideoFileSource
+from .sources import VideoFileSource
+from .synthetic import SyntheticSource
 
 
 def make_source(video: str | Path | None, frames: int | None, faces: int = 1):

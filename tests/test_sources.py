@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from realtime_fer.errors import InputError
-from realtime_fer.sources import (CameraSource, ImageSource, SyntheticSource, VideoFileSource, parse_camera_target,
+from realtime_fer.sources import (CameraSource, ImageSource, VideoFileSource, parse_camera_target,
                                   read_image, to_bgr)
+from realtime_fer.synthetic import SyntheticSource
 from tests.conftest import FACE_VIDEO_FPS, FACE_VIDEO_FRAMES, write_face_video
 
 
