@@ -1,0 +1,72 @@
+"""The shipped default model (models/expression.onnx + sidecar) against its recorded claims.
+
+The first tests need only the repository; the FER2013 ones re-score the model on
+PublicTest (``../shared/data/fer2013/val``) and check that the figures written into the
+sidecar are exactly what the model gives, and that it beats the `fer` package's model.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.data_tier.samples import FER2013, require
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "expression.onnx"
+PEER = {"accuracy": 0.656, "macro_f1": 0.621}  # fer's emotion_model.hdf5 on PublicTest, original labels (issue 4)
+LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    from realtime_fer.classify import ExpressionClassifier
+
+    return ExpressionClassifier(MODEL, provider="cpu")
+
+
+def test_default_model_loads_with_its_sidecar(classifier):
+    card = classifier.card
+    assert classifier.labels == LABELS7
+    assert classifier.input_size == (48, 48) and classifier.grayscale
+    assert card.output_kind == "probabilities" and card.alignment == "eyes-level"
+    assert card.training["label_source"] == "fer2013" and "fer2013" in card.training["data"]
+    assert card.metrics["parity_max_abs_diff"] <= 1e-4
+    probs = classifier.predict(np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8))
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("labels", ["fer2013", "ferplus"])
+def test_recorded_publictest_figures_are_reproduced(classifier, labels):
+    from train.evaluate import evaluate
+
+    require(FER2013)
+    recorded = classifier.card.metrics[f"val_publictest_{labels}"]
+    result = evaluate(MODEL, FER2013 / "val", labels=labels, batch_size=256)
+    assert result["n"] == recorded["n"]
+    assert result["accuracy"] == pytest.approx(recorded["accuracy"], abs=1e-6)
+    assert result["macro_f1"] == pytest.approx(recorded["macro_f1"], abs=1e-6)
+    if labels == "fer2013":
+        assert result["n"] == 3579  # the complete PublicTest split
+        assert result["accuracy"] > PEER["accuracy"] and result["macro_f1"] > PEER["macro_f1"]
+
+
+@pytest.mark.data
+def test_detect_mode_on_sample_photos_counts_a_faceless_image_as_wrong(tmp_path):
+    """Full photos through the runtime detector + alignment; the cartoon has no face."""
+    import shutil
+
+    from tests.data_tier.samples import SAMPLES
+    from train.evaluate import evaluate
+
+    images = require(SAMPLES) / "images"
+    layout = {"happy": ["happy_black.jpg", "0-f15-hao-ph.jpg"], "sad": ["sad_asian.jpg"],
+              "surprise": ["surprise_white.jpg", "0-f1-su-ph.jpg"], "angry": ["angry_black.jpg", "no-faces.jpg"]}
+    for label, names in layout.items():
+        (tmp_path / label).mkdir()
+        for name in names:
+            shutil.copy(images / name, tmp_path / label / name)
+    result = evaluate(MODEL, tmp_path, detect=True)
+    assert result["n"] == 7 and result["no_face"] == 1 and result["no_face_files"][0].endswith("no-faces.jpg")
+    assert result["per_class"]["angry"]["support"] == 2
