@@ -106,7 +106,9 @@ class DetectAhead:
     the result computed ahead for that very array (matched by identity), which the loop
     passes to ``Recognizer.process(..., detections=...)``. A frame that was not submitted
     is detected synchronously, so results never differ from the plain path; after repeated
-    misses look-ahead switches itself off. Use only where ``detect_every == 1``.
+    misses look-ahead switches itself off. With ``every = N`` only every N-th submitted
+    frame is detected; ``detections_for`` returns None for the others, which the loop
+    processes with ``coast=True`` (tracks move on without a detection).
 
     Args:
         detector: the recognizer's detector (borrowed, not closed here).
@@ -116,7 +118,7 @@ class DetectAhead:
 
     MAX_MISSES = 8
 
-    def __init__(self, detector, extra_detectors=()):
+    def __init__(self, detector, extra_detectors=(), every: int = 1):
         self._extra = list(extra_detectors)
         self._free: queue.Queue = queue.Queue()  # detectors not in use; get() waits for one
         for each in (detector, *self._extra):
@@ -125,6 +127,8 @@ class DetectAhead:
         self._pending: collections.deque = collections.deque()
         self.misses = 0
         self.last_detect_ms = 0.0
+        self.every = max(int(every), 1)
+        self._submitted = 0
 
     @property
     def active(self) -> bool:
@@ -143,15 +147,24 @@ class DetectAhead:
     def submit(self, image) -> None:
         """Start detecting ``image`` (an (H, W, 3) uint8 BGR frame about to be processed)."""
         if self.active:
-            self._pending.append((image, self._pool.submit(self._detect, image)))
+            due = self._submitted % self.every == 0
+            self._submitted += 1
+            self._pending.append((image, self._pool.submit(self._detect, image) if due else None))
 
     def detections_for(self, frame):
-        """Faces of ``frame``: the look-ahead result when it was submitted, else a direct detection."""
+        """Faces of ``frame``: the look-ahead result when it was submitted, None when it was submitted
+        but is not due for detection (``every``), else a direct detection."""
         match = next((i for i, (image, _) in enumerate(self._pending) if image is frame), None)
         if match is not None:
             for _ in range(match):  # frames that were submitted but never processed
-                self._pending.popleft()[1].cancel()
-            faces, self.last_detect_ms = self._pending.popleft()[1].result()
+                future = self._pending.popleft()[1]
+                if future is not None:
+                    future.cancel()
+            future = self._pending.popleft()[1]
+            if future is None:
+                self.last_detect_ms = 0.0
+                return None
+            faces, self.last_detect_ms = future.result()
             return faces
         self.misses += 1
         faces, self.last_detect_ms = self._detect(frame)
@@ -162,7 +175,8 @@ class DetectAhead:
         if self._pool is None:
             return
         for _, future in self._pending:
-            future.cancel()
+            if future is not None:
+                future.cancel()
         self._pending.clear()
         self._pool.shutdown(wait=True)
         self._pool = None
@@ -279,7 +293,8 @@ def _process(frame: SourceFrame, recognizer, overlay, stats: RunStats, hud: bool
     start = time.perf_counter()
     detections = ahead.detections_for(frame.image) if ahead is not None else None
     waited = time.perf_counter()
-    result = recognizer.process(frame.image, index=frame.index, time_ms=frame.time_ms, detections=detections)
+    result = recognizer.process(frame.image, index=frame.index, time_ms=frame.time_ms, detections=detections,
+                                coast=ahead is not None and detections is None)
     timings = result.timings_ms
     if ahead is not None:  # report the worker's detection time, and the wait for it separately
         timings = {**timings, "detect": ahead.last_detect_ms, "detect_wait": (waited - start) * 1e3}

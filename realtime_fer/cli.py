@@ -74,7 +74,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--smoothing", type=float, default=None, metavar="F",
                        help="temporal smoothing (EMA memory) of probabilities in [0, 1); 0 = off "
                             "(default: the recognizer's)")
-    group.add_argument("--detect-every", type=int, default=1, metavar="N", help="run the detector every N frames")
+    group.add_argument("--detect-every", type=int, default=None, metavar="N",
+                       help="run the detector every N frames, tracks coast in between (default: 2 for --video "
+                            "and bench, 1 for --camera and --image)")
     group.add_argument("--min-confidence", type=float, default=0.5, metavar="F", help="detector score threshold")
     group.add_argument("--workers", type=int, default=None, metavar="N",
                        help="--video/bench: detection threads running ahead of the frame being drawn "
@@ -196,6 +198,17 @@ def _native_stderr_silenced(enabled: bool):
         os.close(devnull)
 
 
+DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2}
+"""Measured on the Pexels clip (2-core CPU, quiet): --video ran at 268 fps with detection on
+every frame (ratio 0.40 to one-thread decode+encode) and 333 fps every 2nd frame (0.60),
+with 98.9 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the
+every-frame run.  Live mode detects every frame: its latency target is met either way."""
+
+
+def _detect_every(args, mode: str) -> int:
+    return args.detect_every if args.detect_every is not None else DEFAULT_DETECT_EVERY[mode]
+
+
 def _detector_range(args, mode: str) -> str:
     return args.detector_range or DEFAULT_RANGE[mode]
 
@@ -209,13 +222,13 @@ def _open_recognizer(args, mode: str):
     options = {} if args.smoothing is None else {"smoothing": args.smoothing}
     return Recognizer(model, provider=args.provider, detector=args.detector,
                       detector_range=_detector_range(args, mode), min_confidence=args.min_confidence,
-                      detect_every=args.detect_every, **options)
+                      detect_every=_detect_every(args, mode), **options)
 
 
 def _check_numbers(args) -> None:
     if args.smoothing is not None and not 0.0 <= args.smoothing < 1.0:
         raise InputError(f"--smoothing: expected a number in [0, 1), got {args.smoothing}; 0 turns smoothing off")
-    if args.detect_every < 1:
+    if args.detect_every is not None and args.detect_every < 1:
         raise InputError(f"--detect-every: expected an integer >= 1, got {args.detect_every}; use 1 to detect "
                          "on every frame")
     if not 0.0 <= args.min_confidence <= 1.0:
@@ -227,17 +240,17 @@ def _check_numbers(args) -> None:
 
 
 def _detect_ahead(args, recognizer, mode: str):
-    """A DetectAhead for file modes when it can help (several cores, detection on every frame)."""
+    """A DetectAhead for file modes when it can help (several cores), on the --detect-every cadence."""
     from .annotate import DetectAhead
     from .detect import create_detector
 
     cores = os.cpu_count() or 1
     workers = args.workers if args.workers is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
-    if workers < 1 or args.detect_every != 1 or args.detector != "blazeface" or not hasattr(recognizer, "detector"):
+    if workers < 1 or args.detector != "blazeface" or not hasattr(recognizer, "detector"):
         return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
     extra = [create_detector(args.detector, range=_detector_range(args, mode), min_confidence=args.min_confidence)
              for _ in range(workers - 1)]
-    return DetectAhead(recognizer.detector, extra)
+    return DetectAhead(recognizer.detector, extra, every=_detect_every(args, mode))
 
 
 # ----------------------------------------------------------------------------- modes

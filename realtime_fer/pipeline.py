@@ -78,7 +78,7 @@ class Recognizer:
         return self.classifier.provider
 
     def process(self, frame: np.ndarray, index: int | None = None, time_ms: float | None = None,
-                detections: Faces | None = None) -> FrameResult:
+                detections: Faces | None = None, coast: bool = False) -> FrameResult:
         """Recognize every face in one frame.
 
         Args:
@@ -88,6 +88,9 @@ class Recognizer:
             detections: this frame's detections when they were computed elsewhere (e.g. ahead
                 of time on a worker thread, with a detector of the same settings); the
                 recognizer's own detector then does not run on this frame.
+            coast: skip detection on this frame and move the tracks along (what frames
+                between detections do with ``detect_every > 1``); ignored when ``detections``
+                are given.
 
         Returns:
             FrameResult whose faces carry boxes and keypoints in ``frame`` pixels, track
@@ -105,7 +108,7 @@ class Recognizer:
             timings[stage] = (now - clock) * 1000.0
             clock = now
 
-        if detections is None and self._frame_count % self.detect_every == 0:
+        if detections is None and not coast and self._frame_count % self.detect_every == 0:
             detections = self.detector.detect(frame)
         self._frame_count += 1
         lap("detect")

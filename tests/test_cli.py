@@ -123,12 +123,13 @@ def test_video_requires_an_output(capsys, face_video, tiny_model):
     assert code == 2 and "--output" in err
 
 
-def test_detection_look_ahead_gives_identical_results(capsys, tmp_path, face_video, tiny_model):
+@pytest.mark.parametrize("every", ["1", "2", "3"])
+def test_detection_look_ahead_gives_identical_results(capsys, tmp_path, face_video, tiny_model, every):
     tables = {}
     for workers in ("0", "1", "3"):
         tables[workers] = tmp_path / f"w{workers}.csv"
         code, _, err = run_cli(capsys, "--video", face_video, "--csv", tables[workers], "--model", tiny_model,
-                               "--workers", workers)
+                               "--workers", workers, "--detect-every", every)
         assert code == 0, err
     plain = tables["0"].read_text()
     assert plain.count("\n") == FACE_VIDEO_FRAMES + 1
