@@ -18,6 +18,7 @@ import numpy as np
 
 from .errors import MissingDependencyError, ModelError
 from .faces import Faces
+from .track import iou_matrix
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 BLAZEFACE_MODELS = {
@@ -173,8 +174,6 @@ class MtcnnDetector:
 
 def _merge(first: Faces, second: Faces, iou_threshold: float = 0.3) -> Faces:
     """``first`` plus the faces of ``second`` that overlap none of ``first`` (keypoint counts must agree)."""
-    from .track import iou_matrix
-
     if len(first) == 0:
         return second
     if len(second) == 0:

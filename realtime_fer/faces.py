@@ -87,6 +87,11 @@ class Faces:
                      pick(self.raw_probs), pick(self.probs))
 
     @property
+    def shown_probs(self) -> np.ndarray | None:
+        """(n, C) float32 probabilities to report: the smoothed ones, else the raw ones, else None."""
+        return self.probs if self.probs is not None else self.raw_probs
+
+    @property
     def eyes(self) -> tuple[np.ndarray, np.ndarray]:
         """(image-left eyes (n, 2), image-right eyes (n, 2)) in frame pixels."""
         return self.keypoints[:, 0], self.keypoints[:, 1]
@@ -112,7 +117,7 @@ class FrameResult:
 
     def top(self) -> list[tuple[str, float]]:
         """(label, confidence) per face from the smoothed (or, failing that, raw) probabilities."""
-        probs = self.faces.probs if self.faces.probs is not None else self.faces.raw_probs
+        probs = self.faces.shown_probs
         if probs is None:
             return []
         best = probs.argmax(axis=1)

@@ -143,7 +143,7 @@ def results_table(result, stats: RunStats, provider: str | None = None):
     for column in ("track", "label", "conf", "box x1,y1,x2,y2", "classes"):
         table.add_column(column, no_wrap=True)
     faces = result.faces
-    probs = faces.probs if faces.probs is not None else faces.raw_probs
+    probs = faces.shown_probs
     for k, (label, confidence) in enumerate(result.top()):
         box = ",".join(f"{v:.0f}" for v in faces.boxes[k])
         table.add_row(f"#{faces.track_ids[k]}", label, f"{confidence:.2f}", box,

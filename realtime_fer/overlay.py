@@ -90,7 +90,7 @@ class Overlay:
         m = self.metrics(width, height)
         faces = result.faces
         top = result.top()
-        probs = faces.probs if faces.probs is not None else faces.raw_probs
+        probs = faces.shown_probs
         for k in range(len(faces)):
             color = color_for(int(faces.track_ids[k]))
             x1, y1, x2, y2 = (int(round(v)) for v in faces.boxes[k])

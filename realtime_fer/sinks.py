@@ -93,7 +93,7 @@ def table_rows(result: FrameResult, name: str | None = None) -> list[list]:
     if len(faces) == 0:
         return []
     top = result.top()
-    probs = faces.probs if faces.probs is not None else faces.raw_probs
+    probs = faces.shown_probs
     raw = faces.raw_probs
     rows = []
     for k in range(len(faces)):
