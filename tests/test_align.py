@@ -59,9 +59,16 @@ def test_rotated_real_face_comes_out_level(angle):
 
 
 def test_whole_image_mode_rotates_in_place_like_the_paper():
+    """box=None: the whole 128 px crop is rotated and resized; two marked eyes come out level."""
     image = np.zeros((128, 128, 3), np.uint8)
-    out = align_face(image, (40, 50), (90, 60), None, (96, 96))
+    left, right = (40, 50), (90, 62)
+    cv2.circle(image, left, 3, (255, 255, 255), -1)
+    cv2.circle(image, right, 3, (0, 0, 255), -1)
+    out = align_face(image, left, right, None, (96, 96))
     assert out.shape == (96, 96, 3) and out.dtype == np.uint8
+    white = np.argwhere((out[:, :, 0] > 128) & (out[:, :, 2] > 128)).mean(axis=0)
+    red = np.argwhere((out[:, :, 2] > 128) & (out[:, :, 0] < 100)).mean(axis=0)
+    assert abs(white[0] - red[0]) < 1.0 and white[1] < red[1]  # same row, left eye still on the left
 
 
 def test_align_faces_batches_grey_and_colour():
