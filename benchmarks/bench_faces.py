@@ -1,6 +1,6 @@
 """Live-path latency with 1 vs 5 faces, and the ratio of the two.
 
-    nice -n 5 python benchmarks/bench_faces.py [--frames N] [--repeats N] [--model PATH]
+    nice -n 5 python benchmarks/bench_faces.py [--frames N] [--repeats N] [--model PATH] [--threads N]
 
 Per frame it times what the live mode does between receiving a frame and showing it:
 ``Recognizer.process`` + ``Overlay.draw`` (the "latency" stage), on synthetic 640x360
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=100, help="frames per block")
     parser.add_argument("--repeats", type=int, default=4, help="blocks per face count")
     parser.add_argument("--model")
+    parser.add_argument("--threads", type=int, help="classifier threads (default: what --camera uses)")
     args = parser.parse_args()
 
     from realtime_fer.overlay import Overlay
@@ -49,7 +50,10 @@ def main() -> None:
     model, described = model_path(args.model)
     clips = {1: frames_with(1, args.frames), 5: frames_with(5, args.frames)}
     samples, seen = {1: [], 5: []}, {1: [], 5: []}
-    with recognizer(model) as rec:
+    from realtime_fer.cli import classifier_threads
+
+    threads = args.threads if args.threads is not None else classifier_threads("camera")
+    with recognizer(model, intra_op_threads=threads) as rec:
         overlay = Overlay(rec.labels)
         for faces in (1, 5):  # warm-up
             time_block(rec, overlay, clips[faces][:10], {faces: []}, faces, {faces: []})
@@ -57,7 +61,7 @@ def main() -> None:
             for faces in (1, 5):
                 rec.reset()
                 time_block(rec, overlay, clips[faces], samples, faces, seen)
-    print(f"model: {described}; cpus: {os.cpu_count()}; load avg: "
+    print(f"model: {described}; classifier threads: {threads}; cpus: {os.cpu_count()}; load avg: "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     medians = {}
     for faces in (1, 5):

@@ -14,17 +14,19 @@ if str(REPO) not in sys.path:
 
 
 def model_path(requested: str | None) -> tuple[Path, str]:
-    """(model, description): ``requested``, else the shipped model, else a tiny test model.
+    """(model, description): ``requested``, else the shipped CPU model, else a tiny test model.
 
-    The tiny model (Flatten -> Gemm -> Softmax on 48x48 grey) costs ~0.1 ms per face, so
-    figures measured with it are pipeline figures without a realistic classifier.
+    The shipped CPU model is what the CLI runs on CPU (``classify.default_model``: the int8
+    file).  The tiny model (Flatten -> Gemm -> Softmax on 48x48 grey) costs ~0.1 ms per
+    face, so figures measured with it are pipeline figures without a realistic classifier.
     """
-    from realtime_fer.classify import DEFAULT_MODEL
+    from realtime_fer.classify import default_model
 
     if requested:
         return Path(requested), requested
-    if DEFAULT_MODEL.is_file():
-        return DEFAULT_MODEL, f"{DEFAULT_MODEL.name} (shipped model)"
+    shipped = default_model("CPUExecutionProvider")
+    if shipped.is_file():
+        return shipped, f"{shipped.name} (shipped model)"
     from tests.tiny_model import write_tiny_model
 
     folder = Path(tempfile.mkdtemp(prefix="fer-bench-model-"))

@@ -9,9 +9,24 @@ import numpy as np
 from .align import CropSpec
 from .errors import ModelError
 from .model_card import ModelCard, load_card
-from .onnx_session import Session, create_session
+from .onnx_session import Session, create_session, resolve_provider
 
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "expression.onnx"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "expression.onnx"
+"""The float32 default model: what GPU providers run, and the master the int8 file is made from."""
+DEFAULT_CPU_MODEL = MODELS_DIR / "expression.int8.onnx"
+"""Its int8 twin: ~2.8x faster on x86 CPUs at the same accuracy (see ``models/MODELS.md``)."""
+
+
+def default_model(provider: str) -> Path:
+    """The shipped model for an ONNX Runtime provider name (e.g. ``CPUExecutionProvider``).
+
+    CPU gets the int8 file when it is there; CUDA and TensorRT get the float32 one (ONNX
+    Runtime's CUDA provider would run the int8 graph's Q/DQ nodes as extra work).
+    """
+    if provider == "CPUExecutionProvider" and DEFAULT_CPU_MODEL.is_file():
+        return DEFAULT_CPU_MODEL
+    return DEFAULT_MODEL
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -25,7 +40,8 @@ class ExpressionClassifier:
     """Runs an expression model on batches of aligned crops.
 
     Args:
-        model_path: ONNX file; its sidecar is the same path with ``.json``.
+        model_path: ONNX file; its sidecar is the same path with ``.json``.  None: the
+            shipped model for the provider that will run (``default_model``).
         provider: auto | cpu | cuda | tensorrt (see ``onnx_session``).
         intra_op_threads: ONNX Runtime intra-op threads (0 = its default).
 
@@ -34,9 +50,9 @@ class ExpressionClassifier:
         ``provider``: the ONNX Runtime provider that runs the model.
     """
 
-    def __init__(self, model_path: str | Path = DEFAULT_MODEL, provider: str = "auto", intra_op_threads: int = 1,
+    def __init__(self, model_path: str | Path | None = None, provider: str = "auto", intra_op_threads: int = 1,
                  card_path: str | Path | None = None):
-        self.model_path = Path(model_path)
+        self.model_path = Path(model_path) if model_path is not None else default_model(resolve_provider(provider))
         self.card: ModelCard = load_card(self.model_path, card_path)
         self.session: Session = create_session(self.model_path, provider, intra_op_threads)
         self._check_contract()

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from .align import align_faces
-from .classify import DEFAULT_MODEL, ExpressionClassifier
+from .classify import ExpressionClassifier
 from .detect import create_detector
 from .faces import Faces, FrameResult
 from .smooth import EmaSmoother
@@ -39,7 +39,8 @@ class Recognizer:
     """Facial expression recognition for a stream of frames.
 
     Args:
-        model_path: ONNX expression model with its ``.json`` sidecar (default: the shipped model).
+        model_path: ONNX expression model with its ``.json`` sidecar (default: the shipped model
+            for the provider, see ``classify.default_model``).
         provider: ONNX Runtime provider, auto | cpu | cuda | tensorrt.
         detector: "blazeface" or "mtcnn"; detector_range: BlazeFace "short", "full",
             "auto" (short, full where short finds nothing; the default) or "both" (union).
@@ -57,7 +58,7 @@ class Recognizer:
             print(result.top())   # [(label, confidence), ...] per face
     """
 
-    def __init__(self, model_path: str | Path = DEFAULT_MODEL, *, provider: str = "auto", detector: str = "blazeface",
+    def __init__(self, model_path: str | Path | None = None, *, provider: str = "auto", detector: str = "blazeface",
                  detector_range: str = "auto", min_confidence: float = 0.5, smoothing: float = 0.6,
                  detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1):
         if detect_every < 1:

@@ -16,7 +16,6 @@ import numpy as np
 from skimage import data
 
 from realtime_fer import Recognizer
-from realtime_fer.classify import DEFAULT_MODEL
 from realtime_fer.overlay import Overlay, hud_lines
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -34,7 +33,7 @@ def scene() -> np.ndarray:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--model", type=Path, default=None, help="default: the shipped model for the provider")
     parser.add_argument("--out", type=Path, default=ASSETS / "annotated.jpg")
     args = parser.parse_args()
     image = scene()

@@ -50,6 +50,8 @@ class TrainConfig:
     max_minutes: wall-clock budget; the cosine schedule is stretched over
         ``min(epochs, what fits in max_minutes)`` and training stops when it is spent.
     eval_flip: validate on the mean of the image and its mirror (test-time flip).
+    init_from: a ``.keras`` checkpoint of the same architecture whose weights start this run
+        (a warm restart: fresh optimiser, schedule and history); "" = random initialisation.
     """
 
     name: str = "default"
@@ -70,6 +72,7 @@ class TrainConfig:
     class_weight_power: float = 0.5
     max_minutes: float = 0.0
     eval_flip: bool = False
+    init_from: str = ""
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

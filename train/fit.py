@@ -186,6 +186,25 @@ def compile_model(cfg: TrainConfig, input_shape, n_classes: int):
     return model
 
 
+def load_initial_weights(model, path: str | Path, keras) -> None:
+    """Copy the weights of the checkpoint ``path`` into ``model`` (same architecture and classes).
+
+    Raises:
+        FitError: missing file, or a checkpoint whose weights do not fit ``model``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FitError(f"config init_from: expected a .keras checkpoint, got no file {path}; train the first stage "
+                       "or fix the path")
+    source = keras.models.load_model(path, compile=False)
+    theirs, ours = source.get_weights(), model.get_weights()
+    mismatched = [i for i, (a, b) in enumerate(zip(theirs, ours)) if a.shape != b.shape]
+    if len(theirs) != len(ours) or mismatched:
+        raise FitError(f"config init_from: expected a checkpoint of this config's architecture and classes, got {path} "
+                       f"with {len(theirs)} weight arrays (this model: {len(ours)}; shape mismatches at {mismatched[:5]})")
+    model.set_weights(theirs)
+
+
 def predict_probs(model, x: np.ndarray, flip: bool = False, batch_size: int = 512) -> np.ndarray:
     """(n, K) float32 softmax probabilities of a logits model, optionally averaged with the mirrored input."""
     out = []
@@ -252,6 +271,8 @@ def fit(cfg: TrainConfig, resume: bool = False, data: Prepared | None = None,
         state = {"epoch": 0, "step": 0, "elapsed_s": 0.0, "best_f1": -1.0, "best_epoch": 0, "history": [],
                  "classes": data.classes}
         model = compile_model(cfg, data.train_x.shape[1:], n_classes)
+        if cfg.init_from:
+            load_initial_weights(model, cfg.init_from, keras)
     _write_json(out / "config.json", cfg.to_dict())
     _write_json(out / "meta.json", data.meta)
 

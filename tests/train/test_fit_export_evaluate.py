@@ -151,6 +151,27 @@ def test_export_parity_and_sidecar(exported):
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
 
 
+def test_int8_variant_runs_every_convolution_in_integer_kernels(exported, tmp_path):
+    """The int8 graph must not fall back to float convolutions (int8 activations did, and cost 2.7x)."""
+    import onnxruntime as ort
+
+    from train.export import ort_probs, quantize_int8
+
+    root, data, _ = exported
+    x = np.load(data / "train_x.npy")
+    q_path = quantize_int8(root / "model" / "smoke.onnx", tmp_path / "smoke.int8.onnx", x[:32])
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(q_path), options, providers=["CPUExecutionProvider"])
+    import onnx
+
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
+    assert ops.count("QLinearConv") >= 3 and "Conv" not in ops, ops
+    val = np.load(data / "val_x.npy")
+    float_probs, int8_probs = ort_probs(root / "model" / "smoke.onnx", val), ort_probs(q_path, val)
+    assert np.abs(float_probs - int8_probs).max() < 0.1
+
+
 def _write_class_folders(data: Path, out: Path) -> np.ndarray:
     x, y = np.load(data / "val_x.npy"), np.load(data / "val_y.npy").argmax(1)
     for i, (img, k) in enumerate(zip(x, y)):
