@@ -274,11 +274,20 @@ def test_missing_onnxruntime_prints_the_install_command(capsys, monkeypatch, tmp
     (["--video", "x.mp4", "--smoothing", "1.5"], "--smoothing"),
     (["--video", "x.mp4", "--detect-every", "0"], "--detect-every"),
     (["--video", "x.mp4", "--range", "medium"], "invalid choice"),
+    (["--video", "x.mp4", "--threads", "-1"], "--threads"),
 ])
 def test_usage_errors_exit_2(capsys, tmp_path, tiny_model, args, fragment):
     extra = ["--csv", str(tmp_path / "o.csv"), "--model", str(tiny_model)] if args else []
     code, _, err = run_cli(capsys, *args, *extra)
     assert code == 2 and fragment in err
+
+
+def test_classifier_threads_per_mode():
+    from realtime_fer.cli import classifier_threads
+
+    assert classifier_threads("camera", cores=2) == classifier_threads("image", cores=8) == 2
+    assert classifier_threads("camera", cores=1) == 1
+    assert classifier_threads("video", cores=8) == classifier_threads("bench", cores=8) == 1
 
 
 def test_help_exits_0(capsys):

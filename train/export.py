@@ -184,8 +184,13 @@ def quantize_int8(src: str | Path, dst: str | Path, calibration: np.ndarray) -> 
     with tempfile.TemporaryDirectory() as tmp:
         pre = Path(tmp) / "pre.onnx"
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        import onnx
+
+        # the softmax stays float: a quantised one returns probabilities in 1/256 steps whose sum is not 1
+        softmax = [node.name for node in onnx.load(str(pre)).graph.node if node.op_type == "Softmax"]
         quantize_static(str(pre), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                        reduce_range=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        nodes_to_exclude=softmax)
     return Path(dst)
 
 

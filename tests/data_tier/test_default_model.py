@@ -1,4 +1,7 @@
-"""The shipped default model (models/expression.onnx + sidecar) against its recorded claims.
+"""The shipped default models against their recorded claims.
+
+``models/expression.onnx`` (float32, run on GPUs) and ``models/expression.int8.onnx``
+(its int8 twin, run on CPU by default), each with its sidecar.
 
 The first tests need only the repository; the FER2013 ones re-score the model on
 PublicTest (``../shared/data/fer2013/val``) and check that the figures written into the
@@ -13,16 +16,23 @@ import pytest
 from tests.data_tier.samples import FER2013, require
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "expression.onnx"
+MODELS = {"float32": ROOT / "models" / "expression.onnx", "int8": ROOT / "models" / "expression.int8.onnx"}
 PEER = {"accuracy": 0.656, "macro_f1": 0.621}  # fer's emotion_model.hdf5 on PublicTest, original labels (issue 4)
 LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
 
-@pytest.fixture(scope="module")
-def classifier():
+@pytest.fixture(scope="module", params=sorted(MODELS))
+def classifier(request):
     from realtime_fer.classify import ExpressionClassifier
 
-    return ExpressionClassifier(MODEL, provider="cpu")
+    return ExpressionClassifier(MODELS[request.param], provider="cpu")
+
+
+def test_cpu_runs_the_int8_model_and_gpus_the_float_one():
+    from realtime_fer.classify import default_model
+
+    assert default_model("CPUExecutionProvider") == MODELS["int8"]
+    assert default_model("CUDAExecutionProvider") == default_model("TensorrtExecutionProvider") == MODELS["float32"]
 
 
 def test_default_model_loads_with_its_sidecar(classifier):
@@ -31,7 +41,10 @@ def test_default_model_loads_with_its_sidecar(classifier):
     assert classifier.input_size == (48, 48) and classifier.grayscale
     assert card.output_kind == "probabilities" and card.alignment == "eyes-level"
     assert card.training["label_source"] == "fer2013" and "fer2013" in card.training["data"]
-    assert card.metrics["parity_max_abs_diff"] <= 1e-4
+    if "quantization" in card.training:
+        assert "uint8 activations" in card.training["quantization"]
+    else:
+        assert card.metrics["parity_max_abs_diff"] <= 1e-4
     probs = classifier.predict(np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8))
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
 
@@ -44,7 +57,7 @@ def test_recorded_publictest_figures_are_reproduced(classifier, labels):
     require(FER2013)
     recorded = classifier.card.metrics[f"val_publictest_{labels}"]
     # FER+ has 'contempt', which the seven-class model does not know: left out, as recorded
-    result = evaluate(MODEL, FER2013 / "val", labels=labels, batch_size=256, skip_unknown=labels == "ferplus")
+    result = evaluate(classifier.model_path, FER2013 / "val", labels=labels, batch_size=256, skip_unknown=labels == "ferplus")
     assert result["n"] == recorded["n"]
     assert result["accuracy"] == pytest.approx(recorded["accuracy"], abs=1e-6)
     assert result["macro_f1"] == pytest.approx(recorded["macro_f1"], abs=1e-6)
@@ -69,6 +82,6 @@ def test_detect_mode_on_sample_photos_counts_a_faceless_image_as_wrong(tmp_path)
         (tmp_path / label).mkdir()
         for name in names:
             shutil.copy(images / name, tmp_path / label / name)
-    result = evaluate(MODEL, tmp_path, detect=True)
+    result = evaluate(MODELS["float32"], tmp_path, detect=True)
     assert result["n"] == 7 and result["no_face"] == 1 and result["no_face_files"][0].endswith("no-faces.jpg")
     assert result["per_class"]["angry"]["support"] == 2

@@ -95,6 +95,27 @@ def test_resume_continues_and_interrupt_keeps_last_checkpoint(trained, tmp_path)
     assert (run / "last.keras").is_file()
 
 
+def test_init_from_starts_a_new_run_from_a_checkpoints_weights(trained, tmp_path):
+    import dataclasses
+
+    import keras
+
+    root, data, _, _ = trained
+    checkpoint = root / "run" / "best.keras"
+    cfg = dataclasses.replace(tiny_config(data, tmp_path / "stage2", epochs=1), init_from=str(checkpoint), seed=7)
+    model = fit_mod.compile_model(cfg, (SIZE, SIZE, 1), len(LABELS))
+    fit_mod.load_initial_weights(model, cfg.init_from, keras)
+    for ours, theirs in zip(model.get_weights(), keras.models.load_model(checkpoint, compile=False).get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    result = fit_mod.fit(cfg)
+    assert result["history"][0]["epoch"] == 1 and (tmp_path / "stage2" / "best.keras").is_file()
+    wider = dataclasses.replace(cfg, out=str(tmp_path / "wider"), model=dataclasses.replace(cfg.model, widths=(8, 8, 8)))
+    with pytest.raises(fit_mod.FitError, match="init_from: expected a checkpoint of this config's architecture"):
+        fit_mod.fit(wider)
+    with pytest.raises(fit_mod.FitError, match="init_from: expected a .keras checkpoint"):
+        fit_mod.fit(dataclasses.replace(cfg, init_from=str(tmp_path / "none.keras")))
+
+
 def test_resume_without_checkpoint_is_a_clear_error(trained, tmp_path):
     _, data, _, _ = trained
     with pytest.raises(fit_mod.FitError, match="--resume: expected"):
@@ -170,6 +191,7 @@ def test_int8_variant_runs_every_convolution_in_integer_kernels(exported, tmp_pa
     val = np.load(data / "val_x.npy")
     float_probs, int8_probs = ort_probs(root / "model" / "smoke.onnx", val), ort_probs(q_path, val)
     assert np.abs(float_probs - int8_probs).max() < 0.1
+    np.testing.assert_allclose(int8_probs.sum(1), 1.0, atol=1e-5)  # a float softmax, not 1/256 steps
 
 
 def _write_class_folders(data: Path, out: Path) -> np.ndarray:
