@@ -219,6 +219,14 @@ def write_card(onnx_path: Path, meta: dict, training: dict, metrics: dict, crop,
     return path
 
 
+def portable_path(path: str | None) -> str | None:
+    """``path`` relative to the working directory (the repository root) when it is absolute, so a
+    sidecar records ``../shared/data/fer2013`` rather than one machine's absolute path."""
+    if not path or not os.path.isabs(path):
+        return path
+    return os.path.relpath(path)
+
+
 def export_run(run: str | Path, out: str | Path, data: str | Path | None = None, checkpoint: str = "best.keras",
                flip: bool = False, tolerance: float = 1e-4, crop_file: str | None = "configs/fer2013_crop.json",
                alignment: str = "eyes-level", parity_images: int = 512, int8: bool = False,
@@ -253,7 +261,7 @@ def export_run(run: str | Path, out: str | Path, data: str | Path | None = None,
     float_acc = float((ort_probs(out, prepared.val_x).argmax(1) == y_val).mean())
     timing = {f"batch{b}": round(ms_per_face(out, prepared.val_x, b), 4) for b in (5, 32)}
     history = state.get("history", [])
-    training = {"data": meta.get("data"), "split": meta.get("split"), "label_source": meta.get("label_source"),
+    training = {"data": portable_path(meta.get("data")), "split": meta.get("split"), "label_source": meta.get("label_source"),
                 "alignment": meta.get("alignment"), "prepared_counts": meta.get("counts"),
                 "prepare_command": config.get("prepare"), "config": config.get("name"),
                 "recipe": {k: config.get(k) for k in ("optimizer", "lr", "weight_decay", "batch_size", "label_smoothing",

@@ -372,3 +372,11 @@ def test_paper_config_trains_end_to_end_on_its_input_shape(tmp_path):
                                                     "batch_size": 6})
     result = fit_mod.fit(cfg)
     assert result["best"]["n"] == 6 and set(result["best"]["per_class"]) == set(classes)
+
+
+def test_sidecar_paths_are_portable(tmp_path, monkeypatch):
+    from train.export import portable_path
+
+    monkeypatch.chdir(tmp_path)
+    assert portable_path(str(tmp_path.parent / "shared" / "data")) == "../shared/data"
+    assert portable_path("../shared/data") == "../shared/data" and portable_path(None) is None
