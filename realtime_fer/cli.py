@@ -213,8 +213,9 @@ def classifier_threads(mode: str, cores: int | None = None) -> int:
 
     --camera and --image detect on the main thread, so the classifier may borrow a second
     core while it runs: on this 2-core CPU the int8 model's batch of 5 faces took 1.0 ms
-    with 2 threads against 1.8 ms with 1, which is what keeps 5 faces within 1.5x the
-    latency of one.  --video and bench keep 1: their look-ahead detection uses that core.
+    with 2 threads against 1.8 ms with 1, which brings the live latency of 5 faces from
+    1.74x to ~1.5x that of one.  --video and bench keep 1: their look-ahead detection
+    uses that core.
     """
     cores = (os.cpu_count() or 1) if cores is None else cores
     return 2 if mode in ("camera", "image") and cores >= 2 else 1
