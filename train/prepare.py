@@ -274,8 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--align", default="mtcnn", choices=["mtcnn", "blazeface", "none"], help="eye alignment (default mtcnn)")
     p.add_argument("--size", default=96, type=int, help="output side in pixels (default 96)")
     p.add_argument("--color", default="bgr", choices=["bgr", "gray"], help="bgr: 3 channels in OpenCV order; gray: 1")
-    p.add_argument("--labels", default="fer2013", choices=["fer2013", "ferplus"], help="FER2013 layout: label source")
-    p.add_argument("--classes", default="six", choices=["six", "seven"], help="FER2013 layout: the paper's six or six + neutral")
+    p.add_argument("--labels", default=None, choices=["fer2013", "ferplus"],
+                   help="FER2013 layout: label source (default fer2013)")
+    p.add_argument("--classes", default=None, choices=["six", "seven"],
+                   help="FER2013 layout: the paper's six or six + neutral (default six)")
     p.add_argument("--split", default="auto", choices=["auto", "usage", "stratified"],
                    help="auto: FER2013 usage column if present, else stratified")
     p.add_argument("--val-fraction", default=0.2, type=float, help="stratified split: val share (default 0.2)")
@@ -322,7 +324,11 @@ def main(argv: list[str] | None = None) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn  # noqa: PLC0415
 
     console = Console(stderr=True)
-    cfg = Config(**{k: v for k, v in vars(args).items()})
+    layout_options = [f"--{name}" for name in ("labels", "classes") if getattr(args, name) is not None]
+    if layout_options and not datasets.is_fer2013_layout(args.data):
+        sys.stderr.write(f"warning: {'/'.join(layout_options)} apply to the FER2013 layout (a labels.csv); {args.data} "
+                         "has none, so its folder names are the classes and those options are ignored\n")
+    cfg = Config(**{k: v for k, v in vars(args).items() if v is not None or k not in ("labels", "classes")})
     tasks: dict[str, int] = {}
     with Progress(TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console) as bar:

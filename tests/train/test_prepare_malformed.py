@@ -154,6 +154,16 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path, capsys):
     assert "nope.json" in capsys.readouterr().err
 
 
+def test_fer2013_options_on_class_folders_are_a_warning_not_silence(tmp_path, capsys):
+    data = small_set(tmp_path / "data")
+    common = ["--data", str(data), "--align", "none", "--size", "8", "--augment", "none", "--no-figures"]
+    assert main([*common, "--out", str(tmp_path / "o1"), "--labels", "ferplus", "--classes", "seven"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: --labels/--classes apply to the FER2013 layout" in err
+    assert main([*common, "--out", str(tmp_path / "o2")]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_cli_bad_choice_exits_2_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "train.prepare", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
                            "--align", "dlib"], capture_output=True, text=True, cwd=ROOT, timeout=60)
