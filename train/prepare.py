@@ -34,7 +34,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from train import augment, datasets, dedup, report, split
+from train import augment, datasets, dedup, eye_alignment, report, split
 from train.augment import PolicyError
 from realtime_fer.errors import MissingDependencyError
 from train.datasets import DatasetError
@@ -191,7 +191,7 @@ def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
     aligned = np.zeros(len(scan.ok), bool)
     if cfg.align != "none":
         rows = np.concatenate([train_rows, val_rows])
-        flags = datasets.align_images(scan.images, inventory.paths, rows, cfg.align, cfg.color, cfg.workers,
+        flags = eye_alignment.align_images(scan.images, inventory.paths, rows, cfg.align, cfg.color, cfg.workers,
                                       cfg.detect_min_side, lambda d, t: tick("align", d, t))
         aligned[rows] = flags
     lap("align")

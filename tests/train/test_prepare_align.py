@@ -16,7 +16,7 @@ import pytest
 
 from realtime_fer.align import alignment_matrix, eye_angle_degrees, transform_points
 from tests.images import astronaut_bgr
-from train import datasets
+from train import eye_alignment
 from train.prepare import Config, prepare
 
 MTCNN_TOLERANCE_DEG = 4.5  # measured residual 0.6-3.8 deg for tilts of 12-28 deg (MTCNN keypoints are integers)
@@ -35,11 +35,11 @@ def rotated_crop(angle: float, side: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def check_levelled(detector, angle: float, side: int, tolerance: float) -> None:
-    upright = datasets.detect_eyes(astronaut_bgr(), detector)
+    upright = eye_alignment.detect_eyes(astronaut_bgr(), detector)
     crop, mapping = rotated_crop(angle, side)
     true_eyes = transform_points(mapping, upright)
     assert abs(eye_angle_degrees(*true_eyes)) > 9  # the input really is tilted
-    eyes = datasets.detect_eyes(crop, detector)
+    eyes = eye_alignment.detect_eyes(crop, detector)
     assert eyes is not None
     # the data set's alignment: whole crop rotated about its centre (align_face with box=None)
     matrix = alignment_matrix(eyes[0], eyes[1], (side / 2, side / 2), side, (96, 96))
@@ -99,18 +99,18 @@ class FakeMtcnn:
 
 def test_small_images_are_upscaled_for_detection_and_keypoints_mapped_back():
     fake = FakeMtcnn()
-    eyes = datasets.detect_eyes(np.zeros((48, 48, 3), np.uint8), ("mtcnn", fake), min_side=160)
+    eyes = eye_alignment.detect_eyes(np.zeros((48, 48, 3), np.uint8), ("mtcnn", fake), min_side=160)
     assert fake.seen == [(160, 160, 3)]
     assert np.allclose(eyes, [(15, 17), (30, 20)])  # most confident face, image-left eye first, in 48 px units
     fake.seen.clear()
-    datasets.detect_eyes(np.zeros((200, 300, 3), np.uint8), ("mtcnn", fake), min_side=160)
+    eye_alignment.detect_eyes(np.zeros((200, 300, 3), np.uint8), ("mtcnn", fake), min_side=160)
     assert fake.seen == [(200, 300, 3)]  # large enough: not resized
 
 
 def test_batched_mtcnn_call_groups_frames_by_shape():
     fake = FakeMtcnn()
     images = [np.zeros((48, 48, 3), np.uint8), np.zeros((200, 300, 3), np.uint8), np.zeros((48, 48, 3), np.uint8)]
-    eyes = datasets.detect_eyes_batch(images, ("mtcnn", fake), min_side=160)
+    eyes = eye_alignment.detect_eyes_batch(images, ("mtcnn", fake), min_side=160)
     assert sorted(fake.seen) == [(160, 160, 3), (160, 160, 3), (200, 300, 3)]
     assert np.allclose(eyes[0], [(15, 17), (30, 20)]) and np.allclose(eyes[2], eyes[0])
     assert np.allclose(eyes[1], [(15 * 200 / 48, 17 * 200 / 48), (30 * 200 / 48, 20 * 200 / 48)])
@@ -127,8 +127,8 @@ def test_align_chunk_rotates_found_faces_and_leaves_the_rest(tmp_path, monkeypat
                 return [self.detect_faces(one) for one in rgb]
             return [] if rgb.std() == 0 else super().detect_faces(rgb)
 
-    monkeypatch.setattr(datasets, "_DETECTOR", ("mtcnn", Picky()))
-    out = datasets._align_chunk([str(tmp_path / "face.png"), str(tmp_path / "flat.png")], "gray", (32, 32), 160)
+    monkeypatch.setattr(eye_alignment, "_DETECTOR", ("mtcnn", Picky()))
+    out = eye_alignment._align_chunk([str(tmp_path / "face.png"), str(tmp_path / "flat.png")], "gray", (32, 32), 160)
     (face, eyes), (flat, none) = out
     assert face.shape == (32, 32, 1) and face.dtype == np.uint8 and eyes is not None
     assert flat is None and none is None
