@@ -32,6 +32,10 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
+SIDECAR_KEYS = ("n", "accuracy", "macro_f1", "per_class", "excluded")
+"""The part of an evaluation that goes into a sidecar (the rest is in expression-metrics.json)."""
+
+
 def evaluate_models(models: dict[str, Path], val: Path) -> dict:
     """{"<model path>:<label set>": train.evaluate result} for every model and label set."""
     from train.evaluate import evaluate
@@ -74,7 +78,8 @@ def main() -> int:
     results = evaluate_models({k: v for k, v in models.items() if v.is_file()}, args.val)
     for path in models.values():
         if path.is_file():
-            add_metrics(path, {f"val_publictest_{labels}": results[f"{path.relative_to(REPO)}:{labels}"]
+            add_metrics(path, {f"val_publictest_{labels}": {key: results[f"{path.relative_to(REPO)}:{labels}"][key]
+                                                            for key in SIDECAR_KEYS}
                                for labels in ("fer2013", "ferplus")})
     prefix = model.with_suffix("")
     export = json.loads(args.export_summary.read_text(encoding="utf-8")) if args.export_summary else None
