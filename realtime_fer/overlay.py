@@ -13,6 +13,7 @@ at 640x360.  Nothing is allocated per frame except the text strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -27,6 +28,12 @@ UNTRACKED = (200, 200, 200)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_DARK, TEXT_LIGHT = (0, 0, 0), (255, 255, 255)
 BAR_BACK, BAR_FILL = (40, 40, 40), (170, 170, 170)
+
+
+@lru_cache(maxsize=2048)
+def text_size(text: str, font_scale: float) -> tuple[tuple[int, int], int]:
+    """``cv2.getTextSize`` for FONT at thickness 1, cached (tags repeat from frame to frame)."""
+    return cv2.getTextSize(text, FONT, font_scale, 1)
 
 
 def color_for(track_id: int) -> tuple[int, int, int]:
@@ -91,23 +98,28 @@ class Overlay:
         faces = result.faces
         top = result.top()
         probs = faces.shown_probs
-        for k in range(len(faces)):
-            color = color_for(int(faces.track_ids[k]))
-            x1, y1, x2, y2 = (int(round(v)) for v in faces.boxes[k])
+        # per-frame array work once for all faces; the loop only draws
+        boxes = np.rint(faces.boxes).astype(np.int64).tolist()
+        track_ids = faces.track_ids.tolist()
+        bars = None
+        if self.bars and probs is not None and len(faces):
+            bars = (np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist(), np.argmax(probs, axis=1).tolist())
+        for k, (x1, y1, x2, y2) in enumerate(boxes):
+            color = color_for(track_ids[k])
             cv2.rectangle(image, (x1, y1), (x2, y2), color, m.thickness, cv2.LINE_8)
-            tag = f"#{faces.track_ids[k]}" if faces.track_ids[k] >= 0 else "#?"
+            tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
             if k < len(top):
                 tag += f" {top[k][0]} {top[k][1]:.2f}"
             self._tag(image, tag, x1, y1, y2, color, m)
-            if self.bars and probs is not None:
-                self._bars(image, probs[k], (x1, y1, x2, y2), color, m)
+            if bars is not None:
+                self._bars(image, bars[0][k], bars[1][k], (x1, y1, x2, y2), color, m)
         if self.hud and hud_lines:
             self._hud(image, hud_lines, m)
         return image
 
     def _tag(self, image, text, x1, y1, y2, color, m: _Metrics) -> None:
         """Filled label in the box colour above the box (below it when there is no room)."""
-        (tw, th), base = cv2.getTextSize(text, FONT, m.font_scale, 1)
+        (tw, th), base = text_size(text, m.font_scale)
         box_h = th + base + 2 * m.pad
         top = y1 - box_h if y1 - box_h >= 0 else min(y2, image.shape[0] - box_h)
         left = min(max(x1, 0), max(image.shape[1] - tw - 2 * m.pad, 0))
@@ -127,11 +139,12 @@ class Overlay:
             self._metrics[key] = panel
         return self._metrics[key]
 
-    def _bars(self, image, probs, box, color, m: _Metrics) -> None:
+    def _bars(self, image, lengths: list[int], best: int, box, color, m: _Metrics) -> None:
         """One horizontal bar per class, right of the box (left if no room, clipped to the frame).
 
+        ``lengths``: bar length in pixels per class; ``best``: the class drawn in the track colour.
         The panel with its labels is pre-rendered once per frame size and copied in; only the
-        bars are drawn per face (about 30 us per face at 640x360).
+        bars are drawn per face.
         """
         height, width = image.shape[:2]
         panel = self._panel(m)
@@ -142,8 +155,6 @@ class Overlay:
         top = min(max(y1, 0), max(height - panel_h, 0))
         visible_h, visible_w = min(panel_h, height - top), min(panel_w, width - left)
         image[top:top + visible_h, left:left + visible_w] = panel[:visible_h, :visible_w]
-        lengths = np.rint(np.clip(np.asarray(probs, np.float32), 0.0, 1.0) * m.bar_w).astype(np.int32).tolist()
-        best = int(np.argmax(probs))
         bar_x = left + m.abbrev_w + 2 * m.pad
         for c, length in enumerate(lengths):
             if length > 0:
