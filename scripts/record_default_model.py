@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -43,8 +44,8 @@ def evaluate_models(models: dict[str, Path], val: Path) -> dict:
     results = {}
     for path in models.values():
         for labels in ("fer2013", "ferplus"):
-            results[f"{path.relative_to(REPO)}:{labels}"] = evaluate(path, val, labels=labels, batch_size=256,
-                                                                       skip_unknown=labels == "ferplus")
+            results[f"{path.relative_to(REPO)}:{labels}"] = evaluate(path.relative_to(REPO), val, labels=labels,
+                                                                       batch_size=256, skip_unknown=labels == "ferplus")
     return results
 
 
@@ -75,7 +76,8 @@ def main() -> int:
 
     model = args.model.resolve()
     models = {"float32": model, "int8": model.with_name(model.stem + ".int8.onnx")}
-    results = evaluate_models({k: v for k, v in models.items() if v.is_file()}, args.val)
+    os.chdir(REPO)  # the record names files relative to the repository, never by one machine's absolute path
+    results = evaluate_models({k: v for k, v in models.items() if v.is_file()}, Path(os.path.relpath(args.val.resolve())))
     for path in models.values():
         if path.is_file():
             add_metrics(path, {f"val_publictest_{labels}": {key: results[f"{path.relative_to(REPO)}:{labels}"][key]
