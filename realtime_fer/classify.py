@@ -15,7 +15,7 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "expression.onnx"
 """The float32 default model: what GPU providers run, and the master the int8 file is made from."""
 DEFAULT_CPU_MODEL = MODELS_DIR / "expression.int8.onnx"
-"""Its int8 twin: ~2.8x faster on x86 CPUs for ~0.3 points of accuracy (see ``models/MODELS.md``)."""
+"""Its int8 twin: ~2.8x faster on x86 CPUs at the same PublicTest accuracy (see ``models/MODELS.md``)."""
 
 
 def default_model(provider: str) -> Path:

@@ -202,9 +202,9 @@ def _native_stderr_silenced(enabled: bool):
 
 
 DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2}
-"""Measured on the Pexels clip (2-core CPU, quiet): --video ran at 268 fps with detection on
-every frame (ratio 0.40 to one-thread decode+encode) and 333 fps every 2nd frame (0.60),
-with 98.9 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the
+"""Measured on the Pexels clip (2-core CPU, int8 model): ``bench`` ran at 259 fps with detection
+on every frame (ratio 0.42 to one-thread decode+encode) and 445 fps every 2nd frame (0.65),
+with 99.6 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the
 every-frame run.  Live mode detects every frame: its latency target is met either way."""
 
 

@@ -101,9 +101,10 @@ class Overlay:
         # per-frame array work once for all faces; the loop only draws
         boxes = np.rint(faces.boxes).astype(np.int64).tolist()
         track_ids = faces.track_ids.tolist()
-        bars = None
+        bar_lengths = best_classes = None
         if self.bars and probs is not None and len(faces):
-            bars = (np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist(), np.argmax(probs, axis=1).tolist())
+            bar_lengths = np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist()
+            best_classes = np.argmax(probs, axis=1).tolist()
         for k, (x1, y1, x2, y2) in enumerate(boxes):
             color = color_for(track_ids[k])
             cv2.rectangle(image, (x1, y1), (x2, y2), color, m.thickness, cv2.LINE_8)
@@ -111,8 +112,8 @@ class Overlay:
             if k < len(top):
                 tag += f" {top[k][0]} {top[k][1]:.2f}"
             self._tag(image, tag, x1, y1, y2, color, m)
-            if bars is not None:
-                self._bars(image, bars[0][k], bars[1][k], (x1, y1, x2, y2), color, m)
+            if bar_lengths is not None:
+                self._bars(image, bar_lengths[k], best_classes[k], (x1, y1, x2, y2), color, m)
         if self.hud and hud_lines:
             self._hud(image, hud_lines, m)
         return image

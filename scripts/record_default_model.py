@@ -85,6 +85,8 @@ def main() -> int:
                                for labels in ("fer2013", "ferplus")})
     prefix = model.with_suffix("")
     export = json.loads(args.export_summary.read_text(encoding="utf-8")) if args.export_summary else None
+    if export:  # it names the folder it was exported to; the files now live in models/
+        export.update(onnx=str(model.relative_to(REPO)), sidecar=str(model.with_suffix(".json").relative_to(REPO)))
     last_metrics = args.runs[-1] / "metrics.json"
     record = {"evaluations": results, "export": export,
               "training_best_checkpoint_on_prepared_val":

@@ -160,7 +160,7 @@ QUANTIZATION = "static QDQ: uint8 activations, int8 per-channel weights with red
 def quantize_int8(src: str | Path, dst: str | Path, calibration: np.ndarray) -> Path:
     """Static QDQ int8 quantisation calibrated on ``calibration`` (n, H, W, C) float32.
 
-    Choices, each measured on the default model (PublicTest, 1 thread, batch 5):
+    Choices, each measured on the stage-1 default model (PublicTest, 1 thread, batch 5):
 
     * uint8 activations, int8 per-channel weights (U8S8): ONNX Runtime's x86 integer
       kernels.  With int8 activations (S8S8) it fused only 6 of the 14 convolutions into

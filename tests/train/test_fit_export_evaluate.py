@@ -174,6 +174,7 @@ def test_export_parity_and_sidecar(exported):
 
 def test_int8_variant_runs_every_convolution_in_integer_kernels(exported, tmp_path):
     """The int8 graph must not fall back to float convolutions (int8 activations did, and cost 2.7x)."""
+    import onnx
     import onnxruntime as ort
 
     from train.export import ort_probs, quantize_int8
@@ -184,8 +185,6 @@ def test_int8_variant_runs_every_convolution_in_integer_kernels(exported, tmp_pa
     options = ort.SessionOptions()
     options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
     ort.InferenceSession(str(q_path), options, providers=["CPUExecutionProvider"])
-    import onnx
-
     ops = [node.op_type for node in onnx.load(str(tmp_path / "optimized.onnx")).graph.node]
     assert ops.count("QLinearConv") >= 3 and "Conv" not in ops, ops
     val = np.load(data / "val_x.npy")
