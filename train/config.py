@@ -52,6 +52,9 @@ class TrainConfig:
     eval_flip: validate on the mean of the image and its mirror (test-time flip).
     init_from: a ``.keras`` checkpoint of the same architecture whose weights start this run
         (a warm restart: fresh optimiser, schedule and history); "" = random initialisation.
+    precision: Keras dtype policy while training: "float32", or "mixed_bfloat16" (bf16 compute,
+        float32 weights; 1.34x the images/s of float32 for the default net on this AVX512-BF16 CPU).
+        Checkpoints keep the policy; ``train.export`` rebuilds the model in float32 before export.
     """
 
     name: str = "default"
@@ -73,6 +76,7 @@ class TrainConfig:
     max_minutes: float = 0.0
     eval_flip: bool = False
     init_from: str = ""
+    precision: str = "float32"
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

@@ -60,10 +60,36 @@ def load_checkpoint(path: str | Path):
         raise ExportError(f"checkpoint: expected a .keras file at {path}, got none; train first (python -m train.fit)")
     keras = _keras_tf()
     try:
-        return keras.models.load_model(path, compile=False)
+        model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # keras raises many types for a corrupt zip
         raise ExportError(f"checkpoint {path}: expected a Keras 3 model file, got a load error "
                           f"({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}); re-train or pick another") from None
+    return as_float32(model, keras)
+
+
+def _float32_config(node):
+    """``node`` (a Keras config) with every layer's dtype policy replaced by "float32"."""
+    if isinstance(node, dict):
+        if node.get("class_name") == "DTypePolicy":
+            return "float32"
+        return {key: (_float32_config(value) if key != "dtype" or not isinstance(value, (dict, str)) else "float32")
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_float32_config(item) for item in node]
+    return node
+
+
+def as_float32(model, keras):
+    """``model`` itself when it computes in float32, else a float32 copy (same weights).
+
+    A checkpoint trained with ``precision = "mixed_bfloat16"`` keeps that policy per layer;
+    exporting it as is would put bfloat16 casts into the ONNX graph.
+    """
+    if all(layer.dtype_policy.name == "float32" for layer in model.layers):
+        return model
+    clean = keras.Model.from_config(_float32_config(model.get_config()))
+    clean.set_weights(model.get_weights())
+    return clean
 
 
 def _rename_io(path: Path, batch_dim: str = "N") -> None:

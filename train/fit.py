@@ -38,6 +38,9 @@ from train.metrics import classification_report
 REQUIRED_FILES = ("train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy", "meta.json")
 
 
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
 class FitError(Exception):
     """Bad input to training (missing data, mismatched checkpoint); the message is one line."""
 
@@ -169,6 +172,9 @@ def compile_model(cfg: TrainConfig, input_shape, n_classes: int):
     from train.model import build_model
 
     keras.utils.set_random_seed(cfg.seed)
+    if cfg.precision not in PRECISIONS:
+        raise FitError(f"config precision: expected one of {list(PRECISIONS)}, got {cfg.precision!r}; fix the config")
+    keras.mixed_precision.set_global_policy(cfg.precision)
     model = build_model(cfg.model.arch, tuple(input_shape), n_classes, widths=cfg.model.widths,
                         blocks=cfg.model.blocks, dropout=cfg.model.dropout, name=cfg.name)
     if cfg.optimizer == "adamw":
