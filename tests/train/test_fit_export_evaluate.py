@@ -146,6 +146,11 @@ def test_shipped_configs_parse():
     default, paper = load_config(root / "configs/default.toml"), load_config(root / "configs/paper.toml")
     assert default.class_weight_power > 0 and paper.class_weight_power == 1.0
     assert "--classes six" in paper.prepare and "--size 96" in paper.prepare and "--augment paper" in paper.prepare
+    stages = [load_config(root / f"configs/default_stage{n}.toml") for n in (2, 3)]
+    assert [s.init_from for s in stages] == ["runs/default/best.keras", "runs/default2/best.keras"]
+    assert stages[1].precision == "mixed_bfloat16" and default.precision == "float32"
+    for other in (root / "configs").glob("*.toml"):
+        load_config(other)
 
 
 @pytest.fixture(scope="module")
@@ -379,3 +384,32 @@ def test_sidecar_paths_are_portable(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert portable_path(str(tmp_path.parent / "shared" / "data")) == "../shared/data"
     assert portable_path("../shared/data") == "../shared/data" and portable_path(None) is None
+
+
+def test_bfloat16_training_exports_a_float32_graph(trained, tmp_path):
+    """precision = "mixed_bfloat16" trains in bf16; the export must still be a pure float32 graph."""
+    import dataclasses
+
+    import keras
+    import onnx
+
+    from train import export
+
+    _, data, _, _ = trained
+    cfg = dataclasses.replace(tiny_config(data, tmp_path / "bf16"), precision="mixed_bfloat16")
+    try:
+        result = fit_mod.fit(cfg)
+        checkpoint = keras.models.load_model(tmp_path / "bf16" / "best.keras", compile=False)
+        assert {layer.dtype_policy.name for layer in checkpoint.layers} >= {"mixed_bfloat16"}
+        with pytest.raises(fit_mod.FitError, match="config precision: expected one of"):
+            fit_mod.compile_model(dataclasses.replace(cfg, precision="bf16"), (SIZE, SIZE, 1), len(LABELS))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert result["history"][0]["img_per_s"] > 0
+    summary = export.export_run(tmp_path / "bf16", tmp_path / "bf16.onnx", crop_file=None, parity_images=30)
+    assert summary["parity_max_abs_diff"] <= 1e-4
+    graph = onnx.load(str(tmp_path / "bf16.onnx")).graph
+    types = {t.type.tensor_type.elem_type for t in list(graph.input) + list(graph.output) + list(graph.value_info)}
+    types |= {t.data_type for t in graph.initializer}
+    casts = [a.i for n in graph.node if n.op_type == "Cast" for a in n.attribute if a.name == "to"]
+    assert onnx.TensorProto.BFLOAT16 not in types | set(casts)
