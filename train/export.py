@@ -70,9 +70,7 @@ def load_checkpoint(path: str | Path):
 def _float32_config(node):
     """``node`` (a Keras config) with every layer's dtype policy replaced by "float32"."""
     if isinstance(node, dict):
-        if node.get("class_name") == "DTypePolicy":
-            return "float32"
-        return {key: (_float32_config(value) if key != "dtype" or not isinstance(value, (dict, str)) else "float32")
+        return {key: "float32" if key == "dtype" and isinstance(value, (dict, str)) else _float32_config(value)
                 for key, value in node.items()}
     if isinstance(node, list):
         return [_float32_config(item) for item in node]

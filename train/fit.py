@@ -167,7 +167,10 @@ def _keras(backend: str):
 
 
 def compile_model(cfg: TrainConfig, input_shape, n_classes: int):
-    """Build and compile a fresh model for ``cfg`` (optimizer, smoothed from-logits loss)."""
+    """Build and compile a fresh model for ``cfg`` (optimizer, smoothed from-logits loss).
+
+    Sets Keras's global dtype policy to ``cfg.precision`` (it stays set for this process).
+    """
     keras = _keras(cfg.backend)
     from train.model import build_model
 
