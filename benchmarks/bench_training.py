@@ -14,8 +14,8 @@ On a CPU without bf16 instructions the ratio falls below 1; keep ``precision = "
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -24,16 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from train.config import load_config  # noqa: E402
+from train.fit import compile_model  # noqa: E402
+
 POLICIES = ("float32", "mixed_bfloat16")
-
-
-def build(cfg, policy: str, input_shape: tuple[int, int, int], n_classes: int):
-    """A compiled model of ``cfg``'s architecture under ``policy``."""
-    import dataclasses
-
-    from train.fit import compile_model
-
-    return compile_model(dataclasses.replace(cfg, precision=policy), input_shape, n_classes)
 
 
 def images_per_second(model, x: np.ndarray, y: np.ndarray, seconds: float) -> float:
@@ -56,15 +50,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from train.config import load_config
-
     cfg = load_config(args.config, {"backend": "tensorflow"})
     rng = np.random.default_rng(0)
     shape, n_classes = (48, 48, 1), 7
     x = rng.random((args.batch, *shape), dtype=np.float32)
     y = np.eye(n_classes, dtype=np.float32)[rng.integers(0, n_classes, args.batch)]
-    models = {policy: build(cfg, policy, shape, n_classes) for policy in POLICIES}
+    models = {policy: compile_model(dataclasses.replace(cfg, precision=policy), shape, n_classes)
+              for policy in POLICIES}
     samples = {policy: [] for policy in POLICIES}
     for _ in range(args.rounds):
         for policy in POLICIES:

@@ -398,14 +398,13 @@ def test_bfloat16_training_exports_a_float32_graph(trained, tmp_path):
     _, data, _, _ = trained
     cfg = dataclasses.replace(tiny_config(data, tmp_path / "bf16"), precision="mixed_bfloat16")
     try:
-        result = fit_mod.fit(cfg)
+        fit_mod.fit(cfg)
         checkpoint = keras.models.load_model(tmp_path / "bf16" / "best.keras", compile=False)
         assert {layer.dtype_policy.name for layer in checkpoint.layers} >= {"mixed_bfloat16"}
         with pytest.raises(fit_mod.FitError, match="config precision: expected one of"):
             fit_mod.compile_model(dataclasses.replace(cfg, precision="bf16"), (SIZE, SIZE, 1), len(LABELS))
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    assert result["history"][0]["img_per_s"] > 0
     summary = export.export_run(tmp_path / "bf16", tmp_path / "bf16.onnx", crop_file=None, parity_images=30)
     assert summary["parity_max_abs_diff"] <= 1e-4
     graph = onnx.load(str(tmp_path / "bf16.onnx")).graph
