@@ -51,7 +51,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from realtime_fer.classify import ExpressionClassifier
+    from realtime_fer.core.classify import ExpressionClassifier
 
     rng = np.random.default_rng(0)
     report = {"cpus": os.cpu_count(), "runs": []}

@@ -20,7 +20,7 @@ from common import model_path, recognizer
 
 
 def frames_with(faces: int, count: int) -> list:
-    from realtime_fer.synthetic import SyntheticSource
+    from realtime_fer.io.synthetic import SyntheticSource
 
     source = SyntheticSource(frames=1, faces=faces)
     source.close()
@@ -45,12 +45,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="classifier threads (default: what --camera uses)")
     args = parser.parse_args()
 
-    from realtime_fer.overlay import Overlay
+    from realtime_fer.apps.overlay import Overlay
 
     model, described = model_path(args.model)
     clips = {1: frames_with(1, args.frames), 5: frames_with(5, args.frames)}
     samples, seen = {1: [], 5: []}, {1: [], 5: []}
-    from realtime_fer.cli import classifier_threads
+    from realtime_fer.apps.cli import classifier_threads
 
     threads = args.threads if args.threads is not None else classifier_threads("camera")
     with recognizer(model, intra_op_threads=threads) as rec:

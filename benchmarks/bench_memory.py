@@ -32,10 +32,10 @@ def main() -> None:
 
     import psutil
 
-    from realtime_fer.annotate import StageTimer, run
-    from realtime_fer.overlay import Overlay
-    from realtime_fer.sinks import CsvSink, VideoSink
-    from realtime_fer.synthetic import SyntheticSource
+    from realtime_fer.apps.annotate import StageTimer, run
+    from realtime_fer.apps.overlay import Overlay
+    from realtime_fer.io.sinks import CsvSink, VideoSink
+    from realtime_fer.io.synthetic import SyntheticSource
 
     process = psutil.Process()
     model, described = model_path(args.model)

@@ -20,7 +20,7 @@ def model_path(requested: str | None) -> tuple[Path, str]:
     file).  The tiny model (Flatten -> Gemm -> Softmax on 48x48 grey) costs ~0.1 ms per
     face, so figures measured with it are pipeline figures without a realistic classifier.
     """
-    from realtime_fer.classify import default_model
+    from realtime_fer.core.classify import default_model
 
     if requested:
         return Path(requested), requested
@@ -34,7 +34,7 @@ def model_path(requested: str | None) -> tuple[Path, str]:
 
 
 def recognizer(model: Path, detector_range: str = "short", **kwargs):
-    from realtime_fer.pipeline import Recognizer
+    from realtime_fer.core.pipeline import Recognizer
 
     return Recognizer(model, detector_range=detector_range, **kwargs)
 
@@ -43,8 +43,8 @@ def detect_ahead_factory(rec, workers: int, detector_range: str = "short"):
     """What the CLI's ``--workers N`` builds (None when ``workers`` < 1)."""
     if workers < 1:
         return None
-    from realtime_fer.annotate import DetectAhead
-    from realtime_fer.detect import create_detector
+    from realtime_fer.apps.annotate import DetectAhead
+    from realtime_fer.core.detect import create_detector
 
     def factory():
         return DetectAhead(rec.detector, [create_detector("blazeface", range=detector_range) for _ in range(workers - 1)])

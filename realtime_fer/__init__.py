@@ -12,7 +12,7 @@ Heavy modules (mediapipe, onnxruntime) load on first use, not on import.
 """
 
 from .errors import FerError, InputError, MissingDependencyError, ModelError, ProviderError
-from .faces import Faces, FrameResult
+from .core.faces import Faces, FrameResult
 
 __all__ = ["Recognizer", "Faces", "FrameResult", "FerError", "InputError", "ModelError", "ProviderError",
            "MissingDependencyError"]
@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
     if name == "Recognizer":
-        from .pipeline import Recognizer
+        from .core.pipeline import Recognizer
 
         return Recognizer
     raise AttributeError(name)

@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime_fer.detect import BlazeFaceDetector
+from realtime_fer.core.detect import BlazeFaceDetector
 
 
 def main() -> int:

@@ -2,9 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.align import (CropSpec, align_face, align_faces, alignment_matrix, crop_square, eye_angle_degrees,
+from realtime_fer.core.align import (CropSpec, align_face, align_faces, alignment_matrix, crop_square, eye_angle_degrees,
                                 transform_points)
-from realtime_fer.detect import BlazeFaceDetector
+from realtime_fer.core.detect import BlazeFaceDetector
 from tests.images import astronaut_bgr
 
 EYE_TOLERANCE_DEG = 5.5  # BlazeFace eye keypoints drift a few pixels on rotated faces (see the test)

@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from realtime_fer.classify import ExpressionClassifier, softmax
+from realtime_fer.core.classify import ExpressionClassifier, softmax
 from realtime_fer.errors import ModelError, ProviderError
-from realtime_fer.model_card import load_card
-from realtime_fer.onnx_session import resolve_provider
+from realtime_fer.core.model_card import load_card
+from realtime_fer.core.onnx_session import resolve_provider
 from tests.tiny_model import LABELS7, build_tiny_onnx, write_tiny_model
 
 

@@ -19,8 +19,8 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.cli import main
-from realtime_fer.sinks import table_columns
+from realtime_fer.apps.cli import main
+from realtime_fer.io.sinks import table_columns
 from tests.conftest import FACE_VIDEO_FPS, FACE_VIDEO_FRAMES, REPO, face_frame, write_face_video
 from tests.tiny_model import LABELS7, write_tiny_model
 
@@ -137,8 +137,8 @@ def test_detection_look_ahead_gives_identical_results(capsys, tmp_path, face_vid
 
 
 def test_detect_ahead_falls_back_for_frames_it_did_not_see(tiny_model):
-    from realtime_fer.annotate import DetectAhead
-    from realtime_fer.pipeline import Recognizer
+    from realtime_fer.apps.annotate import DetectAhead
+    from realtime_fer.core.pipeline import Recognizer
 
     frames = [face_frame(i) for i in range(3)]
     with Recognizer(tiny_model, detector_range="short") as recognizer:
@@ -283,7 +283,7 @@ def test_usage_errors_exit_2(capsys, tmp_path, tiny_model, args, fragment):
 
 
 def test_classifier_threads_per_mode():
-    from realtime_fer.cli import classifier_threads
+    from realtime_fer.apps.cli import classifier_threads
 
     assert classifier_threads("camera", cores=2) == classifier_threads("image", cores=8) == 2
     assert classifier_threads("camera", cores=1) == 1
@@ -378,7 +378,7 @@ def test_camera_that_stops_delivering_finalizes_outputs(capsys, monkeypatch, tmp
             return (True, frames[self.reads - 1].copy()) if ok else (False, None)
 
     fake = FaceCapture(good=4, hang=False)
-    monkeypatch.setattr("realtime_fer.sources._open_capture", lambda target, what: fake)
+    monkeypatch.setattr("realtime_fer.io.sources._open_capture", lambda target, what: fake)
     out, table = tmp_path / "cam.mp4", tmp_path / "cam.csv"
     code, _, err = run_cli(capsys, "--camera", "5", "--no-window", "--output", out, "--csv", table,
                            "--model", tiny_model)
@@ -416,7 +416,7 @@ def test_signal_during_video_leaves_playable_video_and_complete_csv(tmp_path, ti
     long_video = write_face_video(tmp_path / "long.avi", frames=600, fps=25, size=(320, 240))
     out, table = tmp_path / "out.mp4", tmp_path / "out.csv"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    process = subprocess.Popen([sys.executable, "-m", "realtime_fer.cli", "--video", str(long_video), "--output",
+    process = subprocess.Popen([sys.executable, "-m", "realtime_fer.apps.cli", "--video", str(long_video), "--output",
                                 str(out), "--csv", str(table), "--model", str(tiny_model)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
     deadline = time.monotonic() + 90

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from realtime_fer.model_card import file_sha256
+from realtime_fer.core.model_card import file_sha256
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 ROWS = re.findall(r"^\| `([^`]+\.tflite)` \|.*\| `([0-9a-f]{64})` \|$", (MODELS / "MODELS.md").read_text(), re.M)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from realtime_fer import Recognizer
-from realtime_fer.pipeline import STAGES, as_bgr
+from realtime_fer.core.pipeline import STAGES, as_bgr
 from tests.images import astronaut_bgr, face_tile, scene
 from tests.tiny_model import write_tiny_model
 
@@ -98,7 +98,7 @@ def test_bad_frame_shape():
 def test_multi_range_detection(strategy, expected):
     """A big near face plus a small far one: auto keeps the near face (short range found it),
     both also adds the far face that only the full-range model sees."""
-    from realtime_fer.detect import create_detector
+    from realtime_fer.core.detect import create_detector
 
     frame = np.full((540, 960, 3), 90, np.uint8)
     frame[100:400, 60:360] = face_tile(300)
@@ -109,7 +109,7 @@ def test_multi_range_detection(strategy, expected):
 
 
 def test_stream_yields_results_in_order_for_arrays_and_source_frames(recognizer):
-    from realtime_fer.sources import SourceFrame
+    from realtime_fer.io.sources import SourceFrame
 
     recognizer.reset()
     frames = [scene(1, shift=4 * i) for i in range(3)]

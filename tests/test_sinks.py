@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from realtime_fer.errors import InputError
-from realtime_fer.faces import Faces, FrameResult
-from realtime_fer.sinks import (CsvSink, ImageSink, JsonlSink, VideoSink, check_output, fourcc_for, table_columns,
+from realtime_fer.core.faces import Faces, FrameResult
+from realtime_fer.io.sinks import (CsvSink, ImageSink, JsonlSink, VideoSink, check_output, fourcc_for, table_columns,
                                 table_rows)
 
 LABELS = ("angry", "happy", "neutral")

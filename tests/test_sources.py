@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from realtime_fer.errors import InputError
-from realtime_fer.sources import (CameraSource, ImageSource, VideoFileSource, parse_camera_target,
+from realtime_fer.io.sources import (CameraSource, ImageSource, VideoFileSource, parse_camera_target,
                                   read_image, to_bgr)
-from realtime_fer.synthetic import SyntheticSource
+from realtime_fer.io.synthetic import SyntheticSource
 from tests.conftest import FACE_VIDEO_FPS, FACE_VIDEO_FRAMES, write_face_video
 
 
@@ -155,7 +155,7 @@ class _FakeCapture:
 @pytest.mark.parametrize("hang, reason", [(False, "stream ended"), (True, "stalled")])
 def test_camera_that_stops_delivering_ends_cleanly(monkeypatch, hang, reason):
     fake = _FakeCapture(good=5, hang=hang)
-    monkeypatch.setattr("realtime_fer.sources._open_capture", lambda target, what: fake)
+    monkeypatch.setattr("realtime_fer.io.sources._open_capture", lambda target, what: fake)
     source = CameraSource(3, stall_timeout_s=0.5)
     start = time.perf_counter()
     frames = list(source.frames())

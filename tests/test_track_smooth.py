@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from realtime_fer.faces import Faces
-from realtime_fer.smooth import EmaSmoother
-from realtime_fer.track import IouTracker, iou_matrix
+from realtime_fer.core.faces import Faces
+from realtime_fer.core.smooth import EmaSmoother
+from realtime_fer.core.track import IouTracker, iou_matrix
 
 
 def faces_at(*xs, size=50.0):

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from realtime_fer.model_card import InputSpec, ModelCard, file_sha256
+from realtime_fer.core.model_card import InputSpec, ModelCard, file_sha256
 
 LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 

@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 
-from realtime_fer.align import align_face
+from realtime_fer.core.align import align_face
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm"})
 """File name endings (lower case) treated as images; anything else is skipped and listed."""

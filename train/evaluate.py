@@ -13,7 +13,7 @@ Data layouts:
 
 Input: face crops, resized to the model's input size (FER2013 crops are 48x48), or with
 ``--detect`` full images that go through the runtime's detector and eye alignment
-(``realtime_fer.detect`` + ``realtime_fer.align``, the sidecar's crop); an image with no
+(``realtime_fer.core.detect`` + ``realtime_fer.core.align``, the sidecar's crop); an image with no
 face counts as wrong and is listed.  Preprocessing is ``ExpressionClassifier``'s, the same
 as at run time.  ``ms_per_face`` is the classifier's time only (batched), not reading/detection.
 
@@ -160,7 +160,7 @@ class _DetectCropper:
     """Full image -> aligned crop of its most confident face via the runtime's detector, or None."""
 
     def __init__(self, classifier, detector: str = "blazeface"):
-        from realtime_fer.detect import create_detector
+        from realtime_fer.core.detect import create_detector
 
         self.classifier = classifier
         self.detector = create_detector(detector)
@@ -168,7 +168,7 @@ class _DetectCropper:
     def __call__(self, path: Path) -> np.ndarray | None:
         import cv2
 
-        from realtime_fer.align import align_faces
+        from realtime_fer.core.align import align_faces
 
         frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if frame is None:
@@ -198,7 +198,7 @@ def evaluate(model: str | Path, data: str | Path, labels: str = "fer2013", detec
     Raises:
         EvaluateError, realtime_fer.errors.ModelError.
     """
-    from realtime_fer.classify import ExpressionClassifier
+    from realtime_fer.core.classify import ExpressionClassifier
 
     classifier = ExpressionClassifier(model, provider=provider, intra_op_threads=threads)
     dataset = read_dataset(data, labels, usage)

@@ -1,7 +1,7 @@
 """Export a trained run to ONNX plus its sidecar: ``python -m train.export --run runs/default``.
 
 Writes ``--out`` (default ``models/expression.onnx``) and the sidecar next to it
-(``models/expression.json``, a ``realtime_fer.model_card.ModelCard``):
+(``models/expression.json``, a ``realtime_fer.core.model_card.ModelCard``):
 
 * The graph takes NHWC float32 ``input`` (n, H, W, C) = uint8 crop / 255 in the
   prepared data's colour order and returns ``probs`` (n, K) probabilities: the
@@ -219,7 +219,7 @@ def quantize_int8(src: str | Path, dst: str | Path, calibration: np.ndarray) -> 
 
 def read_crop_spec(path: str | Path | None):
     """The sidecar's CropSpec from ``configs/fer2013_crop.json`` if present, else ``CropSpec()``; (spec, source)."""
-    from realtime_fer.align import CropSpec
+    from realtime_fer.core.align import CropSpec
 
     if path and Path(path).is_file():
         return CropSpec.from_dict(json.loads(Path(path).read_text(encoding="utf-8"))), str(path)
@@ -228,7 +228,7 @@ def read_crop_spec(path: str | Path | None):
 
 def write_card(onnx_path: Path, meta: dict, training: dict, metrics: dict, crop, alignment: str) -> Path:
     """Write the sidecar ``<onnx_path>.json`` for ``onnx_path``; returns its path."""
-    from realtime_fer.model_card import InputSpec, ModelCard, file_sha256, sidecar_path
+    from realtime_fer.core.model_card import InputSpec, ModelCard, file_sha256, sidecar_path
 
     height, width = (int(v) for v in meta["size"])
     spec = InputSpec(name=INPUT_NAME, height=height, width=width, channels=int(meta["channels"]),
@@ -326,7 +326,7 @@ def add_metrics(onnx_path: str | Path, metrics: dict) -> Path:
     Raises:
         realtime_fer.errors.ModelError: missing/mismatched sidecar.
     """
-    from realtime_fer.model_card import load_card, sidecar_path
+    from realtime_fer.core.model_card import load_card, sidecar_path
 
     card = load_card(onnx_path)  # validates the sidecar and the model's sha256
     path = sidecar_path(onnx_path)

@@ -2,7 +2,7 @@
 
 Each image's eyes are found by a detector living in a worker process (TensorFlow and
 MediaPipe never load in the parent), and the image is rotated about its centre with the
-runtime's :func:`realtime_fer.align.align_face` (``box=None``, the paper's case) straight
+runtime's :func:`realtime_fer.core.align.align_face` (``box=None``, the paper's case) straight
 to the model size, so training and inference level eyes with the same function.
 
 Conventions: images are uint8 (H, W, 3) BGR (OpenCV order) or (H, W) grey; points are
@@ -19,7 +19,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from realtime_fer.align import align_face
+from realtime_fer.core.align import align_face
 from train.datasets import Progress, decode_image
 
 _DETECTOR = None
@@ -40,7 +40,7 @@ def _init_detector(method: str) -> None:
     else:
         import atexit  # noqa: PLC0415
 
-        from realtime_fer.detect import BlazeFaceDetector  # noqa: PLC0415  (the runtime's detector, imported lazily)
+        from realtime_fer.core.detect import BlazeFaceDetector  # noqa: PLC0415  (the runtime's detector, imported lazily)
 
         detector = BlazeFaceDetector(range="short")
         atexit.register(detector.close)  # close before interpreter teardown (mediapipe's __del__ is noisy then)

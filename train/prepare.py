@@ -229,7 +229,7 @@ def prepare(cfg: Config, progress: StageProgress | None = None) -> Result:
 
     alignment_meta = {"method": cfg.align}
     if cfg.align != "none":
-        alignment_meta.update(detect_min_side=cfg.detect_min_side, function="realtime_fer.align.align_face(box=None)",
+        alignment_meta.update(detect_min_side=cfg.detect_min_side, function="realtime_fer.core.align.align_face(box=None)",
                               aligned=int(aligned[np.concatenate([train_rows, val_rows])].sum()),
                               not_aligned=int((~aligned[np.concatenate([train_rows, val_rows])]).sum()))
     split_meta = {"method": split_method, "seed": cfg.seed}

@@ -13,8 +13,8 @@ import json
 import cv2
 import pytest
 
-from realtime_fer.cli import main
-from realtime_fer.sinks import table_columns
+from realtime_fer.apps.cli import main
+from realtime_fer.io.sinks import table_columns
 from tests.tiny_model import LABELS7
 
 pytestmark = pytest.mark.data

@@ -23,13 +23,13 @@ LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
 @pytest.fixture(scope="module", params=sorted(MODELS))
 def classifier(request):
-    from realtime_fer.classify import ExpressionClassifier
+    from realtime_fer.core.classify import ExpressionClassifier
 
     return ExpressionClassifier(MODELS[request.param], provider="cpu")
 
 
 def test_cpu_runs_the_int8_model_and_gpus_the_float_one():
-    from realtime_fer.classify import default_model
+    from realtime_fer.core.classify import default_model
 
     assert default_model("CPUExecutionProvider") == MODELS["int8"]
     assert default_model("CUDAExecutionProvider") == default_model("TensorrtExecutionProvider") == MODELS["float32"]
@@ -92,9 +92,9 @@ def test_int8_model_agrees_with_the_float_model_on_a_real_video():
     """Quantisation must not change what users see: same top label on >= 95 % of real faces (measured 99.2 %)."""
     import cv2
 
-    from realtime_fer.align import align_faces
-    from realtime_fer.classify import ExpressionClassifier
-    from realtime_fer.detect import create_detector
+    from realtime_fer.core.align import align_faces
+    from realtime_fer.core.classify import ExpressionClassifier
+    from realtime_fer.core.detect import create_detector
     from tests.data_tier.samples import SAMPLES
 
     clip = require(SAMPLES) / "videos" / "WolfgangLanger_Pexels.mp4"

@@ -3,7 +3,7 @@
 import cv2
 import pytest
 
-from realtime_fer.detect import create_detector
+from realtime_fer.core.detect import create_detector
 from tests.data_tier.samples import SAMPLES, require
 
 EXPECTED_FACES = {  # counted by eye in samples/manifest.csv

@@ -164,7 +164,7 @@ def exported(trained):
 
 
 def test_export_parity_and_sidecar(exported):
-    from realtime_fer.classify import ExpressionClassifier
+    from realtime_fer.core.classify import ExpressionClassifier
 
     root, data, summary = exported
     assert summary["parity_max_abs_diff"] <= 1e-4

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.align import alignment_matrix, eye_angle_degrees, transform_points
+from realtime_fer.core.align import alignment_matrix, eye_angle_degrees, transform_points
 from tests.images import astronaut_bgr
 from train import eye_alignment
 from train.prepare import Config, prepare
@@ -58,7 +58,7 @@ def mtcnn():
 
 @pytest.fixture(scope="module")
 def blazeface():
-    from realtime_fer.detect import BlazeFaceDetector
+    from realtime_fer.core.detect import BlazeFaceDetector
 
     with BlazeFaceDetector("short") as detector:
         yield ("blazeface", detector)

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .faces import FrameResult
+from ..errors import InputError
+from ..core.faces import FrameResult
 
 FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
 _STOP = object()

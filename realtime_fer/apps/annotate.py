@@ -25,9 +25,9 @@ from typing import Callable
 
 import numpy as np
 
-from .faces import FrameResult
+from ..core.faces import FrameResult
 from .overlay import Overlay, hud_lines
-from .sources import SourceFrame
+from ..io.sources import SourceFrame
 
 STAGE_ORDER = ("decode", "detect", "track", "align", "classify", "smooth", "draw", "encode")
 

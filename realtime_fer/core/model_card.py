@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .align import CropSpec
-from .errors import ModelError
+from ..errors import ModelError
 
 FORMAT = "realtime-fer-model/1"
 COLORS = ("gray", "bgr", "rgb")

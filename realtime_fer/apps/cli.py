@@ -33,7 +33,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .errors import FerError, InputError
+from ..errors import FerError, InputError
 
 PROG = "realtime-fer"
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
@@ -231,7 +231,7 @@ def _detector_range(args, mode: str) -> str:
 
 def _open_recognizer(args, mode: str):
     """Build the Recognizer (model, provider, detector); FerError on bad model/provider/dependency."""
-    from .pipeline import Recognizer
+    from ..core.pipeline import Recognizer
 
     model = Path(args.model) if args.model else None
     options = {} if args.smoothing is None else {"smoothing": args.smoothing}
@@ -260,7 +260,7 @@ def _check_numbers(args) -> None:
 def _detect_ahead(args, recognizer, mode: str):
     """A DetectAhead for file modes when it can help (several cores), on the --detect-every cadence."""
     from .annotate import DetectAhead
-    from .detect import create_detector
+    from ..core.detect import create_detector
 
     cores = os.cpu_count() or 1
     workers = args.workers if args.workers is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
@@ -274,7 +274,7 @@ def _detect_ahead(args, recognizer, mode: str):
 # ----------------------------------------------------------------------------- modes
 
 def _table_sinks(args, labels, with_file: bool, stack: contextlib.ExitStack) -> list:
-    from .sinks import CsvSink, JsonlSink
+    from ..io.sinks import CsvSink, JsonlSink
 
     tables = []
     if args.csv:
@@ -286,7 +286,7 @@ def _table_sinks(args, labels, with_file: bool, stack: contextlib.ExitStack) -> 
 
 def _precheck_outputs(args, inputs: tuple, output_folder: bool = False) -> None:
     """Refuse existing outputs before anything is opened or created."""
-    from .sinks import check_output, fourcc_for
+    from ..io.sinks import check_output, fourcc_for
 
     if args.output:
         check_output(args.output, args.overwrite, folder=output_folder, inputs=inputs)
@@ -331,8 +331,8 @@ def _progress(total: int | None):
 def _run_video(args, stop: _StopOnSignal) -> int:
     from .annotate import StageTimer, run
     from .overlay import Overlay
-    from .sinks import VideoSink
-    from .sources import VideoFileSource
+    from ..io.sinks import VideoSink
+    from ..io.sources import VideoFileSource
 
     if not (args.output or args.csv or args.jsonl):
         raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
@@ -376,8 +376,8 @@ def _run_video(args, stop: _StopOnSignal) -> int:
 def _run_images(args, stop: _StopOnSignal) -> int:
     from .annotate import run
     from .overlay import Overlay
-    from .sinks import ImageSink
-    from .sources import ImageSource
+    from ..io.sinks import ImageSink
+    from ..io.sources import ImageSource
 
     folder = Path(args.image).is_dir()
     _precheck_outputs(args, (args.image,), output_folder=folder)
@@ -421,7 +421,7 @@ def _print_image_results(items) -> None:
 
 def _run_camera(args, stop: _StopOnSignal) -> int:
     from . import live
-    from .sources import CameraSource
+    from ..io.sources import CameraSource
 
     _precheck_outputs(args, ())
     source = CameraSource(args.camera, max_frames=args.max_frames)
@@ -435,7 +435,7 @@ def _run_camera(args, stop: _StopOnSignal) -> int:
         tables = _table_sinks(args, recognizer.labels, False, stack)
         video = None
         if args.output:
-            from .sinks import VideoSink
+            from ..io.sinks import VideoSink
 
             video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite)
             stack.callback(video.close)
@@ -461,7 +461,7 @@ def _run_bench(args) -> int:
     from .bench import run_bench
 
     if args.video:
-        from .sources import _check_file
+        from ..io.sources import _check_file
 
         _check_file(Path(args.video), "video")
     if not 1 <= args.faces <= 8:

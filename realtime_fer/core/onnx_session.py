@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import MissingDependencyError, ModelError, ProviderError
+from ..errors import MissingDependencyError, ModelError, ProviderError
 
 PROVIDERS = {
     "cpu": "CPUExecutionProvider",

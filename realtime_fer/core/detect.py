@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import MissingDependencyError, ModelError
+from ..resources import MODELS_DIR
+from ..errors import MissingDependencyError, ModelError
 from .faces import Faces
 from .track import iou_matrix
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 BLAZEFACE_MODELS = {
     "short": MODELS_DIR / "face_detection_short_range.tflite",
     "full": MODELS_DIR / "face_detection_full_range_sparse.tflite",

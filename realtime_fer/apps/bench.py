@@ -23,9 +23,9 @@ from pathlib import Path
 
 from .annotate import STAGE_ORDER, StageTimer, run
 from .overlay import Overlay
-from .sinks import CsvSink, VideoSink
-from .sources import VideoFileSource
-from .synthetic import SyntheticSource
+from ..io.sinks import CsvSink, VideoSink
+from ..io.sources import VideoFileSource
+from ..io.synthetic import SyntheticSource
 
 
 def make_source(video: str | Path | None, frames: int | None, faces: int = 1):

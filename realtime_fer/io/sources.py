@@ -34,7 +34,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".ppm", ".pgm",
                     ".pbm", ".pnm", ".pxm", ".sr", ".ras", ".jp2", ".exr", ".hdr", ".pic", ".avif", ".gif"}

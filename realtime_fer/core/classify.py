@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 
 from .align import CropSpec
-from .errors import ModelError
+from ..resources import MODELS_DIR
+from ..errors import ModelError
 from .model_card import ModelCard, load_card
 from .onnx_session import Session, create_session, resolve_provider
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL = MODELS_DIR / "expression.onnx"
 """The float32 default model: what GPU providers run, and the master the int8 file is made from."""
 DEFAULT_CPU_MODEL = MODELS_DIR / "expression.int8.onnx"

@@ -1,0 +1,1 @@
+"""The recognizer core: value types, detection, alignment, classification, tracking, smoothing, the pipeline."""
