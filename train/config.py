@@ -30,6 +30,8 @@ class AugmentConfig:
     fraction of the side. scale: max relative zoom (0.1 = 0.9..1.1). erase: probability of
     random erasing (one rectangle of 2-20 % of the area, filled with noise).
     mixup: Beta(alpha, alpha) mixup of image pairs and their one-hot labels (0 = off).
+    blur, jpeg, noise, light: probabilities of the deployment-like photometric effects of
+    ``train.photometric`` (Gaussian blur, JPEG re-compression, sensor noise, low/uneven light).
     """
 
     flip: float = 0.0
@@ -38,6 +40,10 @@ class AugmentConfig:
     scale: float = 0.0
     erase: float = 0.0
     mixup: float = 0.0
+    blur: float = 0.0
+    jpeg: float = 0.0
+    noise: float = 0.0
+    light: float = 0.0
 
 
 @dataclass(frozen=True)

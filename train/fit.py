@@ -34,6 +34,7 @@ import numpy as np
 
 from train.config import AugmentConfig, TrainConfig, load_config
 from train.metrics import classification_report
+from train.photometric import photometric
 
 REQUIRED_FILES = ("train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy", "meta.json")
 
@@ -93,7 +94,8 @@ def class_weight_vector(meta: dict, power: float) -> np.ndarray:
 # --------------------------------------------------------------------------- augmentation
 
 def augment_batch(x: np.ndarray, y: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator):
-    """Random flip / rotation / zoom / shift (one warp per image), random erasing, and mixup.
+    """Random flip / rotation / zoom / shift (one warp per image), photometric effects
+    (``train.photometric``), random erasing, and mixup.
 
     Args:
         x: (n, H, W, C) float32 in [0, 1]; y: (n, K) float32 (one-hot or soft).
@@ -106,6 +108,7 @@ def augment_batch(x: np.ndarray, y: np.ndarray, cfg: AugmentConfig, rng: np.rand
     y = np.array(y, np.float32, copy=True)
     n, h, w, c = x.shape
     geometric = cfg.rotate > 0 or cfg.shift > 0 or cfg.scale > 0
+    photometric_on = max(cfg.blur, cfg.jpeg, cfg.noise, cfg.light) > 0
     for i in range(n):
         img = x[i]
         if cfg.flip > 0 and rng.random() < cfg.flip:
@@ -119,6 +122,8 @@ def augment_batch(x: np.ndarray, y: np.ndarray, cfg: AugmentConfig, rng: np.rand
             img = cv2.warpAffine(np.ascontiguousarray(img), m, (w, h), flags=cv2.INTER_LINEAR,
                                  borderMode=cv2.BORDER_REFLECT_101)
             img = img.reshape(h, w, c)
+        if photometric_on:
+            img = photometric(img, cfg, rng)
         if cfg.erase > 0 and rng.random() < cfg.erase:
             area = rng.uniform(0.02, 0.2) * h * w
             ratio = np.exp(rng.uniform(np.log(0.3), np.log(3.3)))
