@@ -242,9 +242,12 @@ def write_card(onnx_path: Path, meta: dict, training: dict, metrics: dict, crop,
     return path
 
 
-def portable_path(path: str | None) -> str | None:
+def portable_path(path: str | dict | None) -> str | dict | None:
     """``path`` relative to the working directory (the repository root) when it is absolute, so a
-    sidecar records ``../shared/data/fer2013`` rather than one machine's absolute path."""
+    sidecar records ``../shared/data/fer2013`` rather than one machine's absolute path; a dict of
+    paths (a mixed-source data set: ``{"fer2013": ..., "expw": ...}``) gets each value made so."""
+    if isinstance(path, dict):
+        return {key: portable_path(value) for key, value in path.items()}
     if not path or not os.path.isabs(path):
         return path
     return os.path.relpath(path)
