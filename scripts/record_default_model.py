@@ -1,21 +1,22 @@
 """Score the shipped default models and write their record into models/.
 
-    python scripts/record_default_model.py --runs runs/default runs/default2 [--export-summary export.json]
+    python scripts/record_default_model.py --runs runs/realfaces [--model models/expression.onnx] [--export-summary export.json]
 
-For ``models/expression.onnx`` and its int8 twin ``models/expression.int8.onnx`` it
-runs ``train.evaluate`` on FER2013 PublicTest with the original and the FER+ majority
-labels, merges those figures into each sidecar (keys ``val_publictest_fer2013`` and
-``val_publictest_ferplus``), and writes:
+For a model (default ``models/expression.onnx``) and its int8 twin (``*.int8.onnx``) it runs
+``train.evaluate`` on FER2013 PublicTest with the original and the FER+ majority labels and on
+ExpW val through the runtime's detector (``--detect``: the crops a user's faces get), scores
+the labelled sample photos (``scripts/score_sample_photos.py``, int8 model), merges the figures
+into each sidecar (keys ``val_publictest_fer2013``, ``val_publictest_ferplus``,
+``expw_val_detect``), and writes, with PREFIX the model path without ``.onnx``:
 
-* ``models/expression-metrics.json``: the four evaluations, the export summary (the JSON
-  that ``python -m train.export`` prints, if given) and the best checkpoint's report from
-  the last run's ``metrics.json``;
-* ``models/expression-metrics-confusion.png``: the float model's confusion matrix on the
-  original labels;
-* ``models/expression-training-log.json`` / ``.png``: the epoch history of every training
-  stage in order (a warm restart continues the epoch count of the stage before it).
+* ``PREFIX-metrics.json``: every evaluation, the sample photos, the export summary (the JSON
+  that ``python -m train.export`` prints, if given) and the best checkpoint's report from the
+  last run's ``metrics.json``;
+* ``PREFIX-metrics-confusion.png``: the float model's confusion matrix on ExpW val (detect);
+* ``PREFIX-training-log.json`` / ``.png``: the epoch history of every training stage in order
+  (a warm restart continues the epoch count of the stage before it).
 
-``models/expression-training-log.md`` (the narrative) is written by hand from these files.
+``PREFIX-training-log.md`` (the narrative) is written by hand from these files.
 """
 
 from __future__ import annotations
@@ -33,19 +34,26 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-SIDECAR_KEYS = ("n", "accuracy", "macro_f1", "per_class", "excluded")
-"""The part of an evaluation that goes into a sidecar (the rest is in expression-metrics.json)."""
+SIDECAR_KEYS = ("n", "accuracy", "macro_f1", "per_class", "excluded", "no_face", "predicted_share")
+"""The part of an evaluation that goes into a sidecar (the rest is in PREFIX-metrics.json)."""
+SETS = {"val_publictest_fer2013": "FER2013 PublicTest, original labels (chose nothing)",
+        "val_publictest_ferplus": "FER2013 PublicTest, FER+ majority labels (chose nothing)",
+        "expw_val_detect": "ExpW val through the runtime's detector and alignment (chose the checkpoint: "
+                           "a figure on the split that chose it)"}
 
 
-def evaluate_models(models: dict[str, Path], val: Path) -> dict:
-    """{"<model path>:<label set>": train.evaluate result} for every model and label set."""
+def evaluate_models(models: dict[str, Path], fer_val: Path, expw: Path) -> dict:
+    """{"<model path>:<set key>": train.evaluate result} for every model and set of SETS."""
     from train.evaluate import evaluate
 
     results = {}
     for path in models.values():
+        model = path.relative_to(REPO)
         for labels in ("fer2013", "ferplus"):
-            results[f"{path.relative_to(REPO)}:{labels}"] = evaluate(path.relative_to(REPO), val, labels=labels,
-                                                                       batch_size=256, skip_unknown=labels == "ferplus")
+            results[f"{model}:val_publictest_{labels}"] = evaluate(model, fer_val, labels=labels, batch_size=256,
+                                                                   skip_unknown=labels == "ferplus")
+        if expw.is_dir():
+            results[f"{model}:expw_val_detect"] = evaluate(model, expw, split="val", detect=True, batch_size=256)
     return results
 
 
@@ -68,6 +76,7 @@ def main() -> int:
     parser.add_argument("--runs", nargs="+", type=Path, required=True, help="training runs, first stage first")
     parser.add_argument("--model", type=Path, default=REPO / "models" / "expression.onnx")
     parser.add_argument("--val", type=Path, default=REPO.parent / "shared" / "data" / "fer2013" / "val")
+    parser.add_argument("--expw", type=Path, default=REPO.parent / "shared" / "data" / "expw")
     parser.add_argument("--export-summary", type=Path, help="JSON printed by python -m train.export")
     args = parser.parse_args()
 
@@ -77,31 +86,38 @@ def main() -> int:
     model = args.model.resolve()
     models = {"float32": model, "int8": model.with_name(model.stem + ".int8.onnx")}
     os.chdir(REPO)  # the record names files relative to the repository, never by one machine's absolute path
-    results = evaluate_models({k: v for k, v in models.items() if v.is_file()}, Path(os.path.relpath(args.val.resolve())))
+    results = evaluate_models({k: v for k, v in models.items() if v.is_file()}, Path(os.path.relpath(args.val.resolve())),
+                              Path(os.path.relpath(args.expw.resolve())))
     for path in models.values():
         if path.is_file():
-            add_metrics(path, {f"val_publictest_{labels}": {key: results[f"{path.relative_to(REPO)}:{labels}"][key]
-                                                            for key in SIDECAR_KEYS}
-                               for labels in ("fer2013", "ferplus")})
+            add_metrics(path, {key: {"set": SETS[key], **{k: results[f"{path.relative_to(REPO)}:{key}"].get(k)
+                                                          for k in SIDECAR_KEYS}}
+                               for key in SETS if f"{path.relative_to(REPO)}:{key}" in results})
+    from scripts.score_sample_photos import IMAGES, score
+
+    photos = score(models["int8"]) if IMAGES.is_dir() and models["int8"].is_file() else None
     prefix = model.with_suffix("")
     export = json.loads(args.export_summary.read_text(encoding="utf-8")) if args.export_summary else None
     if export:  # it names the folder it was exported to; the files now live in models/
         export.update(onnx=str(model.relative_to(REPO)), sidecar=str(model.with_suffix(".json").relative_to(REPO)))
     last_metrics = args.runs[-1] / "metrics.json"
-    record = {"evaluations": results, "export": export,
+    record = {"sets": SETS, "evaluations": results, "sample_photos": photos, "export": export,
               "training_best_checkpoint_on_prepared_val":
                   json.loads(last_metrics.read_text(encoding="utf-8")) if last_metrics.is_file() else None}
     Path(f"{prefix}-metrics.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     stages = stage_histories(args.runs)
     Path(f"{prefix}-training-log.json").write_text(json.dumps({"stages": stages}, indent=1) + "\n", encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
-        save_plots([h for stage in stages for h in stage["history"]],
-                   results[f"{model.relative_to(REPO)}:fer2013"], Path(tmp))
+        main_set = "expw_val_detect" if f"{model.relative_to(REPO)}:expw_val_detect" in results else "val_publictest_fer2013"
+        save_plots([h for stage in stages for h in stage["history"]], results[f"{model.relative_to(REPO)}:{main_set}"],
+                   Path(tmp))
         shutil.copy(Path(tmp) / "curves.png", f"{prefix}-training-log.png")
         shutil.copy(Path(tmp) / "confusion.png", f"{prefix}-metrics-confusion.png")
     for key, result in results.items():
         print(f"{key}: n {result['n']}, accuracy {result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f}, "
-              f"{result['ms_per_face']} ms/face")
+              f"{result['ms_per_face']} ms/face, recall {[round(v['recall'], 2) for v in result['per_class'].values()]}")
+    if photos:
+        print(f"sample photos (int8): {photos['right']} of {photos['of']} right; calm faces: {photos['calm']}")
     return 0
 
 
