@@ -27,7 +27,7 @@ ALL_MODELS = {**MODELS, **FER2013_MODELS}
 PEER = {"accuracy": 0.656, "macro_f1": 0.621}  # fer's emotion_model.hdf5 on PublicTest, original labels (issue 4)
 LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 EXPW = DATA / "expw"
-EXPW_FLOOR = {"accuracy": ACC_FLOOR, "macro_f1": F1_FLOOR}  # a little under the recorded figures (int8 and float)
+EXPW_FLOOR = {"accuracy": 0.40, "macro_f1": 0.38}  # a little under the recorded figures (int8 and float)
 FER2013_MODEL_ON_EXPW = 0.319  # the FER2013-only model's ExpW val accuracy (detect), recorded in its sidecar
 
 
