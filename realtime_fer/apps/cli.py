@@ -34,27 +34,15 @@ import threading
 from pathlib import Path
 
 from ..errors import FerError, InputError
+from .recognizer_setup import (DEFAULT_DETECT_EVERY, DEFAULT_RANGE, classifier_threads,  # noqa: F401 - re-exported
+                               make_detect_ahead, open_recognizer)
+from .video_job import check_outputs, table_sinks
 
 PROG = "realtime-fer"
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
 RANGES = ("short", "full", "auto", "both")
-DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short"}
-"""Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
-
-* Pexels clip (640x360, one face): short 2.4 ms median per frame, face in 200/200 frames;
-  full 5.8 ms (2.4x), face in 192/200; auto 2.4 ms, 200/200.
-* no_face.mp4 (cartoon): short 2.5 ms, 4/95 false detections; full 6.6 ms, 22/95; auto
-  8.0 ms median (short + full on every empty frame), 22/95.
-
-Full range costs ~2.4x and, for faces that fill a webcam or video frame, finds no more and
-fires more on non-faces; auto keeps short's speed only where faces are present.  So
---camera and --video default to short; stills default to "both" (short + full, union)
-because speed hardly matters there and group photos have small faces.  Use --range
-full/auto/both for small or distant faces in video."""
-
-
 def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
 
@@ -201,44 +189,15 @@ def _native_stderr_silenced(enabled: bool):
         os.close(devnull)
 
 
-DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2}
-"""Measured on the Pexels clip (2-core CPU, int8 model): ``bench`` ran at 259 fps with detection
-on every frame (ratio 0.42 to one-thread decode+encode) and 445 fps every 2nd frame (0.65),
-with 99.6 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the
-every-frame run.  Live mode detects every frame: its latency target is met either way."""
-
-
-def classifier_threads(mode: str, cores: int | None = None) -> int:
-    """Default ONNX Runtime intra-op threads of the classifier for a CLI mode.
-
-    --camera and --image detect on the main thread, so the classifier may borrow a second
-    core while it runs: on this 2-core CPU the int8 model's batch of 5 faces took 1.0 ms
-    with 2 threads against 1.8 ms with 1, which brings the live latency of 5 faces from
-    1.74x to ~1.5x that of one.  --video and bench keep 1: their look-ahead detection
-    uses that core.
-    """
-    cores = (os.cpu_count() or 1) if cores is None else cores
-    return 2 if mode in ("camera", "image") and cores >= 2 else 1
-
-
-def _detect_every(args, mode: str) -> int:
-    return args.detect_every if args.detect_every is not None else DEFAULT_DETECT_EVERY[mode]
-
-
-def _detector_range(args, mode: str) -> str:
-    return args.detector_range or DEFAULT_RANGE[mode]
+def _recognizer_settings(args) -> dict:
+    return dict(model=args.model, provider=args.provider, detector=args.detector, detector_range=args.detector_range,
+                smoothing=args.smoothing, detect_every=args.detect_every, min_confidence=args.min_confidence,
+                threads=args.threads)
 
 
 def _open_recognizer(args, mode: str):
     """Build the Recognizer (model, provider, detector); FerError on bad model/provider/dependency."""
-    from ..core.pipeline import Recognizer
-
-    model = Path(args.model) if args.model else None
-    options = {} if args.smoothing is None else {"smoothing": args.smoothing}
-    return Recognizer(model, provider=args.provider, detector=args.detector,
-                      detector_range=_detector_range(args, mode), min_confidence=args.min_confidence,
-                      detect_every=_detect_every(args, mode),
-                      intra_op_threads=args.threads if args.threads is not None else classifier_threads(mode), **options)
+    return open_recognizer(mode, **_recognizer_settings(args))
 
 
 def _check_numbers(args) -> None:
@@ -259,46 +218,21 @@ def _check_numbers(args) -> None:
 
 def _detect_ahead(args, recognizer, mode: str):
     """A DetectAhead for file modes when it can help (several cores), on the --detect-every cadence."""
-    from .annotate import DetectAhead
-    from ..core.detect import create_detector
-
-    cores = os.cpu_count() or 1
-    workers = args.workers if args.workers is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
-    if workers < 1 or args.detector != "blazeface" or not hasattr(recognizer, "detector"):
-        return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
-    extra = [create_detector(args.detector, range=_detector_range(args, mode), min_confidence=args.min_confidence)
-             for _ in range(workers - 1)]
-    return DetectAhead(recognizer.detector, extra, every=_detect_every(args, mode))
+    return make_detect_ahead(recognizer, mode, workers=args.workers, detector=args.detector,
+                             detector_range=args.detector_range, min_confidence=args.min_confidence,
+                             detect_every=args.detect_every)
 
 
 # ----------------------------------------------------------------------------- modes
 
 def _table_sinks(args, labels, with_file: bool, stack: contextlib.ExitStack) -> list:
-    from ..io.sinks import CsvSink, JsonlSink
-
-    tables = []
-    if args.csv:
-        tables.append(stack.enter_context(CsvSink(args.csv, labels, with_file, overwrite=args.overwrite)))
-    if args.jsonl:
-        tables.append(stack.enter_context(JsonlSink(args.jsonl, labels, with_file, overwrite=args.overwrite)))
-    return tables
+    return table_sinks(labels, args.csv, args.jsonl, with_file=with_file, overwrite=args.overwrite, stack=stack)
 
 
 def _precheck_outputs(args, inputs: tuple, output_folder: bool = False) -> None:
     """Refuse existing outputs before anything is opened or created."""
-    from ..io.sinks import check_output, fourcc_for
-
-    if args.output:
-        check_output(args.output, args.overwrite, folder=output_folder, inputs=inputs)
-        if args.video or args.camera:
-            fourcc_for(args.output)
-    for path in (args.csv, args.jsonl):
-        if path:
-            check_output(path, args.overwrite, inputs=inputs)
-    named = [p for p in (args.output, args.csv, args.jsonl) if p]
-    if len({str(Path(p).resolve()) for p in named}) != len(named):
-        raise InputError("outputs: expected distinct paths for --output/--csv/--jsonl, got the same path twice; "
-                         "give each output its own file")
+    check_outputs(inputs, args.output, args.csv, args.jsonl, overwrite=args.overwrite, output_folder=output_folder,
+                  video_output=bool(args.video or args.camera))
 
 
 def _progress(total: int | None):
@@ -329,47 +263,35 @@ def _progress(total: int | None):
 
 
 def _run_video(args, stop: _StopOnSignal) -> int:
-    from .annotate import StageTimer, run
-    from .overlay import Overlay
-    from ..io.sinks import VideoSink
-    from ..io.sources import VideoFileSource
+    from .video_job import run_video_job
 
-    if not (args.output or args.csv or args.jsonl):
-        raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
-                         "e.g. --output OUT.mp4")
-    _precheck_outputs(args, (args.video,))
-    source = VideoFileSource(args.video, max_frames=args.max_frames)
-    with contextlib.ExitStack() as stack:
-        stack.callback(source.close)
-        recognizer = stack.enter_context(_open_recognizer(args, "video"))
-        ahead = _detect_ahead(args, recognizer, "video")
-        if ahead is not None:
-            stack.callback(ahead.close)
-        timer = StageTimer()
-        video = None
-        if args.output:
-            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite, timer=timer)
-            stack.callback(video.close)
-        tables = _table_sinks(args, recognizer.labels, False, stack)
-        total = source.info.frame_count
-        if total is not None and args.max_frames is not None:
-            total = min(total, args.max_frames)
-        progress, update, finish = _progress(total)
-        with progress:
-            stats = run(source, recognizer, overlay=Overlay(recognizer.labels), video=video, tables=tables,
-                        progress=update, stop=stop.event, hud=bool(args.hud), timer=timer, ahead=ahead)
-            finish(stats.frames)
+    state = {}
+
+    def update(done: int, total: int | None) -> None:
+        if "bar" not in state:
+            state["bar"] = _progress(total)
+            state["bar"][0].start()
+        state["done"] = done
+        state["bar"][1](done)
+
+    try:
+        summary = run_video_job(args.video, output=args.output, csv=args.csv, jsonl=args.jsonl,
+                                overwrite=args.overwrite, workers=args.workers, max_frames=args.max_frames,
+                                hud=bool(args.hud), stop=stop.event, progress=update, **_recognizer_settings(args))
+    finally:
+        if "bar" in state:
+            progress, _, finish = state["bar"]
+            finish(state["done"])
+            progress.stop()
     outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl) if p)
-    print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps -> {outputs}",
+    print(f"{PROG}: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} fps -> {outputs}",
           file=sys.stderr)
     if stop.signum is not None:
-        _warn(f"interrupted after {stats.frames} frames; outputs finalized up to the last processed frame")
+        _warn(f"interrupted after {summary['frames']} frames; outputs finalized up to the last processed frame")
         return EXIT_SIGNAL[stop.signum]
-    expected = source.info.frame_count
-    if args.max_frames is None and expected and stats.frames < min(expected - 2, 0.95 * expected):
-        # the container's count is an estimate for some files (off by a few %), hence the margin
-        _warn(f"decoded {stats.frames} of the ~{expected} frames {args.video} announces; the file may be "
-              "truncated or damaged (outputs cover the decodable frames)")
+    if summary["truncated"]:
+        _warn(f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames {args.video} announces; "
+              "the file may be truncated or damaged (outputs cover the decodable frames)")
     return EXIT_OK
 
 
