@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--camera", metavar="SRC", help="camera index, stream URL, or a video file standing in")
     mode.add_argument("--video", metavar="IN", help="annotate a video file")
     mode.add_argument("--image", metavar="IN", help="an image file or a folder of images")
-    parser.add_argument("--output", metavar="OUT", help="annotated video (.mp4 mp4v, .avi MJPG), image, or folder")
+    parser.add_argument("--output", metavar="OUT", help="annotated video (.mp4/.mov/.mkv H.264 with the input's "
+                        "audio, .avi MJPEG), image, or folder")
     parser.add_argument("--csv", metavar="FILE", help="one row per face per frame")
     parser.add_argument("--jsonl", metavar="FILE", help="one JSON object per face per frame")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -93,8 +94,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hud", action=argparse.BooleanOptionalAction, default=None,
                         help="draw the fps/latency readout (default: on for --camera, off otherwise)")
     parser.add_argument("--save-last-frame", metavar="PATH", help=argparse.SUPPRESS)
+    _add_video_output(parser)
+    parser.add_argument("--fps", type=float, default=None, metavar="F",
+                        help="--video FOLDER of numbered frames (00001.jpg ...): the frame rate of the original video")
     _add_common(parser)
     return parser
+
+
+def _add_video_output(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("video output (--output OUT.mp4/.mov/.mkv/.avi)")
+    group.add_argument("--codec", default=None, metavar="NAME",
+                       help="FFmpeg video encoder: libx264 (default; MJPEG for .avi), mpeg4 (fastest, not for "
+                            "browsers), h264_nvenc (NVIDIA GPU), auto (h264_nvenc when --provider is cuda/tensorrt "
+                            "and it opens, else libx264)")
+    group.add_argument("--preset", default=None, metavar="NAME",
+                       help="encoder speed preset (libx264: ultrafast..veryslow, default veryfast; NVENC: p1..p7, "
+                            "default p4)")
+    group.add_argument("--crf", type=float, default=None, metavar="Q",
+                       help="quality, lower = better and bigger: libx264 CRF 0-51 (default 23), NVENC CQ (23), "
+                            "mpeg4/mjpeg qscale 1-31 (4)")
+    group.add_argument("--no-audio", action="store_true", help="leave the input's audio out of --output")
 
 
 def build_bench_parser() -> argparse.ArgumentParser:
@@ -107,6 +126,7 @@ def build_bench_parser() -> argparse.ArgumentParser:
     parser.add_argument("--frames", type=int, default=None, metavar="N", help="frames per pass (default: all / 300)")
     parser.add_argument("--repeats", type=int, default=1, metavar="N", help="alternate passes N times, keep the best")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_video_output(parser)
     _add_common(parser)
     return parser
 
@@ -201,6 +221,12 @@ def _open_recognizer(args, mode: str):
 
 
 def _check_numbers(args) -> None:
+    if getattr(args, "crf", None) is not None and not 0 <= args.crf <= 63:
+        raise InputError(f"--crf: expected a quality number in [0, 63] (libx264: 0-51, lower = better), got "
+                         f"{args.crf}; try 23")
+    if getattr(args, "fps", None) is not None and not getattr(args, "video", None):
+        raise InputError("--fps: expected it with --video FOLDER (numbered frames), got it without --video; "
+                         "drop --fps")
     if args.smoothing is not None and not 0.0 <= args.smoothing < 1.0:
         raise InputError(f"--smoothing: expected a number in [0, 1), got {args.smoothing}; 0 turns smoothing off")
     if args.detect_every is not None and args.detect_every < 1:
@@ -277,7 +303,9 @@ def _run_video(args, stop: _StopOnSignal) -> int:
     try:
         summary = run_video_job(args.video, output=args.output, csv=args.csv, jsonl=args.jsonl,
                                 overwrite=args.overwrite, workers=args.workers, max_frames=args.max_frames,
-                                hud=bool(args.hud), stop=stop.event, progress=update, **_recognizer_settings(args))
+                                hud=bool(args.hud), stop=stop.event, progress=update, codec=args.codec,
+                                preset=args.preset, crf=args.crf, audio=not args.no_audio, fps=args.fps,
+                                **_recognizer_settings(args))
     finally:
         if "bar" in state:
             progress, _, finish = state["bar"]
@@ -289,6 +317,14 @@ def _run_video(args, stop: _StopOnSignal) -> int:
     if stop.signum is not None:
         _warn(f"interrupted after {summary['frames']} frames; outputs finalized up to the last processed frame")
         return EXIT_SIGNAL[stop.signum]
+    if summary["lost_frames"]:
+        where = ", ".join(f"{frame} ({time_ms / 1000:.2f} s)" for frame, time_ms in summary["lost"][:10])
+        more = ", ..." if summary["lost_frames"] > 10 else ""
+        _warn(f"{args.video}: {summary['lost_frames']} frames could not be decoded (damaged), at frame {where}{more}; "
+              "the outputs have every other frame, and the CSV's frame numbers keep the gaps")
+    if summary["concealed_frames"]:
+        _warn(f"{args.video}: {summary['concealed_frames']} frames decoded with errors concealed (damaged data); "
+              "they are in the outputs but may show artefacts")
     if summary["truncated"]:
         _warn(f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames {args.video} announces; "
               "the file may be truncated or damaged (outputs cover the decodable frames)")
@@ -359,7 +395,8 @@ def _run_camera(args, stop: _StopOnSignal) -> int:
         if args.output:
             from ..io.sinks import VideoSink
 
-            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite)
+            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite,
+                              codec=args.codec, preset=args.preset, crf=args.crf, provider=recognizer.provider)
             stack.callback(video.close)
         hud = True if args.hud is None else args.hud
         if window:
@@ -393,7 +430,9 @@ def _run_bench(args) -> int:
             return _detect_ahead(args, recognizer, "bench")
 
         report = run_bench(recognizer, video=args.video, frames=args.max_frames or args.frames, faces=args.faces,
-                           repeats=args.repeats, ahead_factory=ahead_factory)
+                           repeats=args.repeats, ahead_factory=ahead_factory,
+                           encoder={"codec": args.codec, "preset": args.preset, "crf": args.crf,
+                                    "audio": not args.no_audio})
     if args.json:
         print(json.dumps(report))
     else:

@@ -56,11 +56,13 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
                   smoothing: float | None = None, detect_every: int | None = None, min_confidence: float = 0.5,
                   workers: int | None = None, threads: int | None = None, max_frames: int | None = None,
                   hud: bool = False, recognizer=None, stop: threading.Event | None = None,
-                  progress: Callable[[int, int | None], None] | None = None) -> dict:
+                  progress: Callable[[int, int | None], None] | None = None, codec: str | None = None,
+                  preset: str | None = None, crf: float | None = None, audio: bool = True,
+                  fps: float | None = None) -> dict:
     """Annotate ``input_path`` into ``output`` (annotated video) and/or ``csv`` / ``jsonl`` tables.
 
     Args:
-        input_path: the video file.
+        input_path: the video file, or a folder of numbered frames (``00001.jpg`` ...; needs ``fps``).
         output, csv, jsonl: output paths (at least one); existing files are refused unless ``overwrite``.
         model .. threads: recognizer settings, as the CLI options of the same names (None: --video's defaults).
         max_frames: stop after this many frames.
@@ -70,13 +72,22 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
         stop: set it (another thread, a signal handler) to stop after the current frame; outputs
             are finalized up to that frame.
         progress: called as ``progress(frames_done, total_or_None)`` after each frame.
+        codec: video encoder (None: H.264/libx264, MJPEG for .avi; "auto": h264_nvenc when the
+            provider is CUDA/TensorRT and it opens); preset / crf: its speed preset and quality.
+        audio: carry the input's audio over into ``output`` (stream copy; AAC where needed).
+        fps: frame rate of a frame folder (required for folders, refused for files).
 
     Returns:
         ``{"input", "output", "csv", "jsonl", "frames", "faces", "rows", "tracks", "fps", "seconds",
-        "expected_frames", "end_reason", "interrupted", "truncated"}``: ``tracks`` counts distinct
-        track ids, ``fps`` is frames / ``seconds`` of the loop, ``expected_frames`` the container's
-        claim (None if unknown), ``interrupted`` True when ``stop`` ended the run, ``truncated``
-        True when clearly fewer frames decoded than the container announces.
+        "expected_frames", "end_reason", "interrupted", "truncated", "lost_frames", "lost",
+        "concealed_frames", "gaps", "codec", "audio"}``: ``tracks`` counts distinct track ids, ``fps``
+        is frames / ``seconds`` of the loop, ``expected_frames`` the container's claim (None if
+        unknown), ``interrupted`` True when ``stop`` ended the run, ``truncated`` True when clearly
+        fewer frames decoded than the container announces, ``lost_frames`` the frames that could not
+        be decoded and ``lost`` the first 100 of them as ``[frame, time_ms]`` (unreadable files of a
+        folder: ``[number, time_ms]``), ``concealed_frames`` frames decoded with errors concealed,
+        ``gaps`` numbers missing in a frame folder, ``codec`` the encoder of ``output``, ``audio``
+        "copied" / "re-encoded" / None.
 
     Raises:
         InputError: no output given, missing/undecodable input, existing output without ``overwrite``.
@@ -86,13 +97,16 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
     from .overlay import Overlay
     from .recognizer_setup import make_detect_ahead, open_recognizer
     from ..io.sinks import VideoSink
-    from ..io.sources import VideoFileSource
 
     if not (output or csv or jsonl):
         raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
                          "e.g. --output OUT.mp4")
     check_outputs((input_path,), output, csv, jsonl, overwrite=overwrite, video_output=True)
-    source = VideoFileSource(input_path, max_frames=max_frames)
+    if output:
+        from ..io.av_writer import resolve_codec
+
+        resolve_codec(None if codec == "auto" else codec, output)  # a bad --codec fails before any work
+    source = open_video_source(input_path, fps=fps, max_frames=max_frames)
     track_ids: set[int] = set()
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
@@ -110,7 +124,11 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
         timer = StageTimer()
         video = None
         if output:
-            video = VideoSink(output, source.info.fps, source.info.size, overwrite=overwrite, timer=timer)
+            with_audio = audio and source.info.has_audio
+            video = VideoSink(output, source.info.fps, source.info.size, overwrite=overwrite, timer=timer,
+                              codec=codec, preset=preset, crf=crf, time_base=_time_base(source),
+                              audio_from=input_path if with_audio else None, provider=recognizer.provider,
+                              full_audio=lambda: source.end_reason == "eof")
             stack.callback(video.close)
         tables = table_sinks(recognizer.labels, csv, jsonl, overwrite=overwrite, stack=stack)
         total = source.info.frame_count
@@ -128,7 +146,9 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
                     on_frame=on_frame, progress=report, stop=stop, hud=hud, timer=timer, ahead=ahead)
     expected = source.info.frame_count
     # the container's count is an estimate for some files (off by a few %), hence the margin
-    truncated = bool(max_frames is None and expected and stats.frames < min(expected - 2, 0.95 * expected))
+    seen = stats.frames + getattr(source, "lost_frames", 0)
+    truncated = bool(max_frames is None and expected and not stats.end_reason == "stopped"
+                     and seen < min(expected - 2, 0.95 * expected))
     return {
         "input": str(input_path),
         "output": str(output) if output else None,
@@ -144,4 +164,44 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
         "end_reason": stats.end_reason,
         "interrupted": stats.end_reason == "stopped",
         "truncated": truncated,
+        "lost_frames": getattr(source, "lost_frames", 0),
+        "lost": _lost_list(source),
+        "concealed_frames": getattr(source, "concealed_frames", 0),
+        "gaps": getattr(source, "gaps", 0),
+        "codec": video.codec if video is not None else None,
+        "audio": None if video is None or not video.has_audio else "copied" if video.audio_copied else "re-encoded",
     }
+
+
+def open_video_source(path: str | Path, *, fps: float | None = None, max_frames: int | None = None):
+    """``VideoFileSource`` for a file, ``FrameFolderSource`` for a folder of numbered frames (needs ``fps``).
+
+    Raises InputError for a folder without ``fps``, ``fps`` with a file, or what the sources raise.
+    """
+    from ..io.sources import VideoFileSource
+
+    path = Path(path)
+    if path.is_dir():
+        if fps is None:
+            raise InputError(f"--video {path}: expected --fps F with a folder of numbered frames, got none; "
+                             "pass the frame rate of the original video, e.g. --fps 30")
+        from ..io.frame_folder import FrameFolderSource
+
+        return FrameFolderSource(path, fps, max_frames=max_frames)
+    if fps is not None:
+        raise InputError(f"--fps: expected only with a folder of numbered frames, got a file ({path}); "
+                         "video files carry their own timestamps, drop --fps")
+    return VideoFileSource(path, max_frames=max_frames)
+
+
+def _time_base(source):
+    """Timestamp tick for the output: the input file's, 1 / fps for frame folders."""
+    from fractions import Fraction
+
+    if source.info.time_base:
+        return source.info.time_base
+    return 1 / Fraction(source.info.fps).limit_denominator(1001 * 1000)
+
+
+def _lost_list(source, limit: int = 100) -> list:
+    return [[item.position, item.time_ms] for item in getattr(source, "lost", [])[:limit]]
