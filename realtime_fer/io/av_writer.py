@@ -5,8 +5,8 @@
   times from the caller (``time_ms``), so a variable-frame-rate input keeps its timing.
   H.264/MPEG-4 need even sizes: an odd width/height loses its last column/row.
 * Audio: the first audio stream of ``audio_from`` is stream-copied (no quality loss, almost
-  no CPU); when the output container cannot hold that codec it is re-encoded to AAC (MP3
-  for .avi).  Audio is muxed alongside the video as it is written; ``close(full_audio=False)``
+  no CPU); when the output container cannot hold that codec (or, for .mp4/.m4v/.mov, holds
+  it but players do not play it, e.g. PCM) it is re-encoded to AAC (MP3 for .avi).  Audio is muxed alongside the video as it is written; ``close(full_audio=False)``
   stops the audio at the end of the last written frame (an interrupted run), ``True`` copies
   it to its end.
 """
@@ -31,6 +31,10 @@ DEFAULT_QUALITY = {"libx264": 23, "libx265": 28, "h264_nvenc": 23, "hevc_nvenc":
 """``crf``: CRF for libx264/libx265 (0-51, lower = better), CQ for NVENC, qscale (1-31) for mpeg4/mjpeg."""
 QSCALE_CODECS = ("mpeg4", "mjpeg", "msmpeg4", "mpeg2video", "mpeg1video")
 DEFAULT_TIME_BASE = Fraction(1, 90000)
+MP4_FAMILY = ("mp4", "mov", "ipod")
+PLAYABLE_IN_MP4 = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")
+"""Audio codecs stream-copied into .mp4/.m4v/.mov (where the container takes them); others, e.g.
+PCM, which the container holds but browsers and most players do not play, are re-encoded to AAC."""
 
 
 def default_codec(path: str | Path) -> str:
@@ -112,7 +116,8 @@ class AudioCarry:
         self.container = container
         self.input = media
         self.stream_in = media.streams.audio[0]
-        self.copied = _can_copy(container.format.name, self.stream_in)
+        name, codec_in = container.format.name, self.stream_in.codec_context.codec.canonical_name
+        self.copied = (codec_in in PLAYABLE_IN_MP4 or name not in MP4_FAMILY) and _can_copy(name, self.stream_in)
         self.errors = 0
         self.resampler = None
         if self.copied:
@@ -121,7 +126,9 @@ class AudioCarry:
             codec = "libmp3lame" if container.format.name == "avi" else "aac"
             rate = self.stream_in.codec_context.sample_rate or 48000
             self.stream_out = container.add_stream(codec, rate=rate)
-            layout = self.stream_in.codec_context.layout.name if self.stream_in.codec_context.layout else "stereo"
+            channels = self.stream_in.codec_context.channels or 2
+            standard = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 8: "7.1"}
+            layout = standard.get(channels, "stereo")  # PCM may say "1 channels" (no order), which AAC refuses
             self.stream_out.layout = layout
             self.resampler = av.AudioResampler(format=self.stream_out.format.name, layout=layout, rate=rate)
         self._packets = self.input.demux(self.stream_in)
@@ -236,12 +243,22 @@ class AvVideoWriter:
             raise _error(self.path, "a container FFmpeg can write", exc) from None
         try:
             self._add_video(codec, preset, crf)
-            if audio_from is not None:
-                self.audio = AudioCarry.open(audio_from, self.container)
-            self.container.start_encoding()
         except (av.FFmpegError, ValueError, TypeError) as exc:
             self._abandon()
             raise _error(self.path, f"a {codec} encoder that opens for {width}x{height}", exc) from None
+        try:
+            if audio_from is not None:
+                self.audio = AudioCarry.open(audio_from, self.container)
+        except (av.FFmpegError, ValueError, TypeError) as exc:
+            self._abandon()
+            raise InputError(f"output video {self.path}: expected to carry the audio of {audio_from} over, got "
+                             f"{type(exc).__name__}: {str(exc)[:160]}; pass --no-audio to leave it out") from None
+        try:
+            self.container.start_encoding()
+        except (av.FFmpegError, ValueError, TypeError) as exc:
+            self._abandon()
+            raise _error(self.path, f"a {codec} encoder{' and audio' if self.audio else ''} that open for "
+                                    f"{width}x{height}", exc) from None
 
     def _add_video(self, codec: str, preset: str | None, crf: float | None) -> None:
         rate = Fraction(self.fps).limit_denominator(1001 * 1000)
