@@ -4,14 +4,15 @@ Usage::
 
     realtime-fer --camera 0                       # live window (q / Esc quits); terminal table without a display
     realtime-fer --camera clip.mp4 --no-window    # a file stands in for the camera; rich live table
-    realtime-fer --video IN.mp4 --output OUT.mp4 [--csv OUT.csv] [--jsonl OUT.jsonl]
+    realtime-fer --video IN.mp4 --output OUT.mp4 [--csv OUT.csv] [--jsonl OUT.jsonl] [--codec C] [--no-audio]
+    realtime-fer --video FRAMES_DIR --fps 30 --csv OUT.csv      # numbered frames 00001.jpg ... as a video
     realtime-fer --image IN.jpg [--output OUT.jpg] | --image FOLDER [--output FOLDER] [--csv F]
     realtime-fer bench [--video IN | --synthetic [--faces N]] [--provider P] [--json]
 
 Exit codes:
-    0   success (also when a truncated video ended early: a warning says so);
-    1   runtime failure: a camera/stream stopped delivering frames mid-run (outputs are
-        finalized), or an unexpected internal error;
+    0   success (also when a truncated or damaged video lost frames: a warning says how many and where);
+    1   runtime failure: a camera/stream stopped delivering frames mid-run, or a video file's
+        reader failed (outputs are finalized), or an unexpected internal error;
     2   bad usage or input: missing/corrupt file, camera that does not open, bad or
         mismatched model, unavailable provider, missing dependency, existing output
         without --overwrite;
@@ -312,11 +313,16 @@ def _run_video(args, stop: _StopOnSignal) -> int:
             finish(state["done"])
             progress.stop()
     outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl) if p)
-    print(f"{PROG}: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} fps -> {outputs}",
-          file=sys.stderr)
+    encoded = f" ({summary['codec']}, audio {summary['audio'] or 'none'})" if summary["codec"] else ""
+    print(f"{PROG}: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} fps -> {outputs}"
+          f"{encoded}", file=sys.stderr)
     if stop.signum is not None:
         _warn(f"interrupted after {summary['frames']} frames; outputs finalized up to the last processed frame")
         return EXIT_SIGNAL[stop.signum]
+    if summary["end_reason"].startswith("error"):
+        _warn(f"{args.video}: reading stopped after {summary['frames']} frames ({summary['end_reason']}); "
+              "outputs finalized up to the last processed frame")
+        return EXIT_RUNTIME
     if summary["lost_frames"]:
         where = ", ".join(f"{frame} ({time_ms / 1000:.2f} s)" for frame, time_ms in summary["lost"][:10])
         more = ", ..." if summary["lost_frames"] > 10 else ""
