@@ -47,7 +47,8 @@ def main() -> None:
             print(json.dumps({"workers": workers, **report}))
             continue
         stages = "  ".join(f"{k} {v['median_ms']:.2f}/{v['p95_ms']:.2f}" for k, v in report["stages"].items())
-        print(f"{report['codec']} {report['preset']} workers={workers}: pipeline {report['fps']:.1f} fps over {report['frames']} frames | "
+        print(f"{report['codec']} {report['preset']} workers={workers}: pipeline {report['fps']:.1f} fps over "
+              f"{report['frames']} frames | "
               f"decode+encode one thread {report['io_only_fps']:.1f} fps -> ratio {report['ratio']:.3f} | "
               f"threaded decode+encode {report['io_threaded_fps']:.1f} fps -> ratio {report['ratio_threaded']:.3f}")
         print(f"  stage median/p95 ms: {stages}")

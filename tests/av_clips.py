@@ -1,4 +1,5 @@
-"""Generated test videos written with PyAV: audio tracks, variable frame rate, rotation, damage.
+"""Generated test videos written with PyAV (audio tracks, variable frame rate, rotation, damage),
+and the helpers the video-file tests share (``run_cli``, ``rows_of``, ``streams_of``).
 
 Every clip shows ``conftest.face_frame`` (the astronaut's face drifting right) so the real
 detector finds a face; sizes are (width, height) of the stored picture.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+
+import csv
 
 import av
 import numpy as np
@@ -92,7 +95,8 @@ def damage_packets(path: Path, packets: list[int], out: Path, seed: int = 0) -> 
 
 
 def streams_of(path: Path) -> dict:
-    """{"video": (codec, frames decoded, (w, h), rotation), "audio": (codec, seconds) or None, "video_times_ms": [...]}."""
+    """{"video": (codec, frames decoded, (w, h), rotation), "audio": (codec, seconds) or None,
+    "video_times_ms": [presentation time of each decoded frame]}."""
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         times, count, rotation, size = [], 0, 0, None
@@ -111,3 +115,18 @@ def streams_of(path: Path) -> dict:
             audio = (stream.codec_context.codec.canonical_name, samples / rate)
         return {"video": (video.codec_context.codec.canonical_name, count, size, rotation), "audio": audio,
                 "video_times_ms": times}
+
+
+def run_cli(capsys, *args) -> tuple[int, str]:
+    """(exit code, stderr) of the in-process CLI; never a traceback."""
+    from realtime_fer.apps.cli import main
+
+    code = main([str(a) for a in args])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def rows_of(path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))

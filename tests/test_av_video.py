@@ -3,32 +3,18 @@ timestamps (variable frame rate), rotation metadata, damaged packets, frame fold
 
 from __future__ import annotations
 
-import csv
 import threading
 
 import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.apps.cli import main
 from realtime_fer.apps.video_job import run_video_job
 from realtime_fer.io.sources import VideoFileSource
-from tests.av_clips import damage_packets, streams_of, write_clip
+from tests.av_clips import damage_packets, rows_of, run_cli, streams_of, write_clip
 from tests.conftest import face_frame
 
 FPS = 12.0
-
-
-def run_cli(capsys, *args) -> tuple[int, str]:
-    code = main([str(a) for a in args])
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return code, err
-
-
-def rows_of(path) -> list[dict]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +138,8 @@ def test_frame_folder_keeps_file_numbers(capsys, tmp_path, tiny_model):
     assert code == 0, err
     rows = rows_of(table)
     assert [int(r["frame"]) for r in rows] == [1, 2, 3, 6, 8, 9, 10, 11]
-    assert [float(r["time_ms"]) for r in rows] == pytest.approx([(n - 1) * 1000 / 30 for n in (1, 2, 3, 6, 8, 9, 10, 11)],
-                                                                 abs=1e-3)
+    numbers = (1, 2, 3, 6, 8, 9, 10, 11)
+    assert [float(r["time_ms"]) for r in rows] == pytest.approx([(n - 1) * 1000 / 30 for n in numbers], abs=1e-3)
     assert "1 frames could not be decoded" in err and "at frame 12" in err
     video = streams_of(out)
     assert video["video"][1:3] == (8, (320, 240))

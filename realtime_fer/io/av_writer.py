@@ -6,7 +6,8 @@
   H.264/MPEG-4 need even sizes: an odd width/height loses its last column/row.
 * Audio: the first audio stream of ``audio_from`` is stream-copied (no quality loss, almost
   no CPU); when the output container cannot hold that codec (or, for .mp4/.m4v/.mov, holds
-  it but players do not play it, e.g. PCM) it is re-encoded to AAC (MP3 for .avi).  Audio is muxed alongside the video as it is written; ``close(full_audio=False)``
+  it but players do not play it, e.g. PCM) it is re-encoded to AAC (MP3 for .avi).  Audio is
+  muxed alongside the video as it is written; ``close(full_audio=False)``
   stops the audio at the end of the last written frame (an interrupted run), ``True`` copies
   it to its end.
 """
@@ -56,7 +57,6 @@ def encoder_opens(name: str, size: tuple[int, int] = (256, 144)) -> bool:
         context.time_base = Fraction(1, 25)
         context.framerate = Fraction(25)
         context.open()
-        context.close() if hasattr(context, "close") else None
         return True
     except (av.FFmpegError, ValueError, TypeError, av.codec.codec.UnknownCodecError):
         return False

@@ -3,14 +3,12 @@ and a damaged copy of the Pexels clip (skips when ../shared/data is absent)."""
 
 from __future__ import annotations
 
-import csv
 
 import numpy as np
 import pytest
 
-from realtime_fer.apps.cli import main
 from realtime_fer.io.sources import VideoFileSource
-from tests.av_clips import streams_of
+from tests.av_clips import rows_of, run_cli, streams_of
 
 pytestmark = pytest.mark.data
 
@@ -18,18 +16,6 @@ pytestmark = pytest.mark.data
 @pytest.fixture(scope="module")
 def videos(data_dir):
     return data_dir / "samples" / "videos"
-
-
-def run_cli(capsys, *args) -> tuple[int, str]:
-    code = main([str(a) for a in args])
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return code, err
-
-
-def rows_of(path) -> list[dict]:
-    with open(path, newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_pexels_clip_keeps_its_audio_and_becomes_h264(capsys, tmp_path, videos, tiny_model):
