@@ -117,7 +117,7 @@ def test_interrupted_run_keeps_audio_up_to_the_cut(tmp_path, tiny_model):
             stop.set()
 
     summary = run_video_job(clip, output=out, csv=table, model=tiny_model, stop=stop, progress=progress, workers=0)
-    assert summary["interrupted"]
+    assert summary["interrupted"] and summary["codec"] == "libx264" and summary["audio"] == "copied"
     result = streams_of(out)
     frames = result["video"][1]
     assert frames == summary["frames"] == len(rows_of(table)) >= 12
