@@ -67,7 +67,7 @@ def main() -> None:
     warm = rss[frames >= 500][0] if (frames >= 500).any() else rss[0]
     half = frames >= frames[-1] / 2
     slope = np.polyfit(frames[half], rss[half], 1)[0] * 1000 if half.sum() >= 2 else float("nan")
-    print(f"input: {args.video or 'synthetic'}; model: {described}; {stats.frames} frames x {args.faces} faces in {elapsed:.0f} s "
+    print(f"input: {args.video or 'synthetic'}; model: {described}; {stats.frames} frames, {stats.faces / max(stats.frames, 1):.1f} faces/frame in {elapsed:.0f} s "
           f"({stats.mean_fps:.0f} fps), {stats.rows} CSV rows, video {size_mib:.0f} MiB")
     print("RSS MiB by frame: " + ", ".join(f"{int(f)}:{r:.0f}" for f, r in points[:: max(1, len(points) // 12)]))
     print(f"RSS after warm-up (frame 500) {warm:.1f} MiB, at the end {rss[-1]:.1f} MiB, growth "

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from realtime_fer.apps.cli import main
 from realtime_fer.apps.video_job import run_video_job
 from realtime_fer.io.sources import VideoFileSource
 from tests.av_clips import damage_packets, rows_of, run_cli, streams_of, write_clip
@@ -164,3 +165,16 @@ def test_encoder_options(capsys, tmp_path, face_video, tiny_model):
     code, err = run_cli(capsys, "--video", face_video, "--csv", tmp_path / "e.csv", "--fps", "30",
                         "--model", tiny_model)
     assert code == 2 and "--fps" in err and "drop --fps" in err
+
+
+def test_bench_measures_its_floor_with_the_same_encoder(capsys, clip_with_audio, tiny_model):
+    import json
+
+    code = main(["bench", "--video", str(clip_with_audio), "--preset", "ultrafast", "--json", "--model",
+                 str(tiny_model), "--workers", "0"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert (report["codec"], report["preset"], report["frames"]) == ("libx264", "ultrafast", 24)
+    assert report["io_only_fps"] > 0 and report["ratio"] == pytest.approx(report["fps"] / report["io_only_fps"],
+                                                                           rel=0.01)

@@ -455,7 +455,8 @@ def _print_bench(report: dict) -> None:
         table.add_row(name, f"{values['median_ms']:.2f}", f"{values['p95_ms']:.2f}")
     console = Console()
     console.print(table)
-    console.print(f"provider {report['provider']}  frames {report['frames']}  faces/frame {report['faces_per_frame']}")
+    console.print(f"provider {report['provider']}  frames {report['frames']}  faces/frame {report['faces_per_frame']}  "
+                  f"encoder {report['codec']} {report['preset'] or ''}")
     console.print(f"end-to-end {report['fps']:.1f} fps; decode+encode only {report['io_only_fps']:.1f} fps "
                   f"(one thread), {report['io_threaded_fps']:.1f} fps (reader + writer threads)")
     console.print(f"ratio {report['ratio']:.3f} (vs one-thread decode+encode), "
