@@ -1,10 +1,11 @@
 """Resident memory over a long synthetic video run through the full --video path.
 
-    nice -n 5 python benchmarks/bench_memory.py [--frames N] [--faces N] [--model PATH]
+    nice -n 5 python benchmarks/bench_memory.py [--frames N] [--faces N] [--model PATH] [--video LONG.mp4]
 
 Runs ``annotate.run`` exactly as ``realtime-fer --video ... --output OUT.mp4 --csv OUT.csv``
 does (reader thread, detection look-ahead, recognize + draw, writer thread, CSV) on
-``--frames`` generated 640x360 frames, sampling the process RSS (psutil) every 250
+``--frames`` generated 640x360 frames (or the frames of ``--video``, through the PyAV reader,
+with its audio carried over into the output), sampling the process RSS (psutil) every 250
 frames.  It prints the RSS after warm-up, at the end, the growth, the end/warm ratio,
 and the slope of a least-squares line over the second half (MiB per 1000 frames).
 Target: flat (growth within a few MiB, slope ~0).
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="look-ahead detect workers (CLI default on 2 cores)")
     parser.add_argument("--model")
+    parser.add_argument("--video", help="a (long) video file instead of synthetic frames")
     args = parser.parse_args()
 
     import psutil
@@ -35,6 +37,7 @@ def main() -> None:
     from realtime_fer.apps.annotate import StageTimer, run
     from realtime_fer.apps.overlay import Overlay
     from realtime_fer.io.sinks import CsvSink, VideoSink
+    from realtime_fer.io.sources import VideoFileSource
     from realtime_fer.io.synthetic import SyntheticSource
 
     process = psutil.Process()
@@ -47,9 +50,13 @@ def main() -> None:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="fer-mem-") as tmp, recognizer(model) as rec:
-        source = SyntheticSource(frames=args.frames, faces=args.faces)
+        if args.video:
+            source = VideoFileSource(args.video, max_frames=args.frames)
+        else:
+            source = SyntheticSource(frames=args.frames, faces=args.faces)
         timer = StageTimer()
-        video = VideoSink(Path(tmp) / "long.mp4", source.info.fps, source.info.size, timer=timer)
+        video = VideoSink(Path(tmp) / "long.mp4", source.info.fps, source.info.size, timer=timer,
+                          time_base=source.info.time_base, audio_from=args.video if source.info.has_audio else None)
         table = CsvSink(Path(tmp) / "long.csv", rec.labels)
         factory = detect_ahead_factory(rec, args.workers)
         stats = run(source, rec, overlay=Overlay(rec.labels), video=video, tables=[table], progress=sample,
@@ -60,7 +67,7 @@ def main() -> None:
     warm = rss[frames >= 500][0] if (frames >= 500).any() else rss[0]
     half = frames >= frames[-1] / 2
     slope = np.polyfit(frames[half], rss[half], 1)[0] * 1000 if half.sum() >= 2 else float("nan")
-    print(f"model: {described}; {stats.frames} frames x {args.faces} faces in {elapsed:.0f} s "
+    print(f"input: {args.video or 'synthetic'}; model: {described}; {stats.frames} frames, {stats.faces / max(stats.frames, 1):.1f} faces/frame in {elapsed:.0f} s "
           f"({stats.mean_fps:.0f} fps), {stats.rows} CSV rows, video {size_mib:.0f} MiB")
     print("RSS MiB by frame: " + ", ".join(f"{int(f)}:{r:.0f}" for f, r in points[:: max(1, len(points) // 12)]))
     print(f"RSS after warm-up (frame 500) {warm:.1f} MiB, at the end {rss[-1]:.1f} MiB, growth "

@@ -174,8 +174,13 @@ def test_4k_video_keeps_its_size(capsys, tmp_path, astronaut, tiny_model):
 
 
 def test_folder_given_as_video(capsys, tmp_path, tiny_model):
+    # a folder is read as numbered frames: it needs --fps, and numbered images in it
     code, _, err = run_cli(capsys, "--video", tmp_path, "--csv", tmp_path / "o.csv", "--model", tiny_model)
-    assert code == 2 and "expected a file" in err
+    assert code == 2 and "expected --fps" in err and err.count("\n") == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run_cli(capsys, "--video", empty, "--fps", 30, "--csv", tmp_path / "o.csv", "--model", tiny_model)
+    assert code == 2 and "with a number in their name" in err and not (tmp_path / "o.csv").exists()
 
 
 @pytest.mark.parametrize("make, message", [
@@ -435,5 +440,5 @@ def test_signal_during_video_leaves_playable_video_and_complete_csv(tmp_path, ti
     assert text.endswith("\n")
     header, rows = read_csv(table)
     assert all(len(r) == len(header) and None not in r.values() for r in rows)
-    assert 40 < frames < 600 and size == (320, 240)
+    assert 40 <= frames < 600 and size == (320, 240)  # the CSV had 40 rows when the signal was sent
     assert [int(r["frame"]) for r in rows] == list(range(frames))  # the CSV and the video agree

@@ -105,7 +105,7 @@ def test_check_output_refuses_existing_files_and_the_input(tmp_path):
 
 
 def test_fourcc_by_suffix():
-    assert fourcc_for("a.mp4") == "mp4v" and fourcc_for("a.AVI") == "MJPG"
+    assert fourcc_for("a.mp4") == "avc1" and fourcc_for("a.mkv") == "avc1" and fourcc_for("a.AVI") == "MJPG"
     with pytest.raises(InputError, match=".mp4"):
         fourcc_for("a.gif")
 

@@ -251,7 +251,7 @@ def run(source, recognizer, *, overlay: Overlay | None = None, video=None, table
             for table in tables:
                 table.write(result, frame.name)
             if video is not None:
-                video.write(frame.image)
+                video.write(frame.image, frame.time_ms)
             if images is not None:
                 images.write(frame.image, frame.name)
             if on_frame is not None and on_frame(frame, result, stats) is False:

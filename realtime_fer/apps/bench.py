@@ -2,9 +2,10 @@
 
 ``run_bench`` measures, in one run and on the same input:
 
-1. **I/O only**, two ways: ``io_only_fps`` is the plain decode -> mp4v-encode loop
-   (``cap.read(); writer.write()``, one thread), i.e. what transcoding the input costs and
-   the baseline the project's speed target refers to; ``io_threaded_fps`` is the same I/O
+1. **I/O only**, two ways: ``io_only_fps`` is the plain decode -> encode loop with the
+   annotation's own reader and encoder (PyAV; H.264 by default, audio carried over; one
+   thread), i.e. what transcoding the input costs and the baseline the project's speed
+   target refers to; ``io_threaded_fps`` is the same I/O
    through the pipeline's own reader thread -> queue -> writer thread, with no
    recognition or drawing (an upper bound: decode and encode on separate cores).
 2. **Pipeline**: decode -> recognize -> draw -> encode (plus a CSV) exactly as
@@ -17,6 +18,7 @@ Outputs go to a temporary folder that is deleted afterwards.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import time
 from pathlib import Path
@@ -35,15 +37,24 @@ def make_source(video: str | Path | None, frames: int | None, faces: int = 1):
     return SyntheticSource(frames=frames or 300, faces=faces)
 
 
-def io_only_threaded(video, frames, faces, out_path: Path) -> tuple[int, float]:
+def make_sink(path: Path, source, video, encoder: dict | None, timer=None) -> VideoSink:
+    """The ``VideoSink`` the ``--video`` mode would open for ``source`` (same encoder, audio carried over)."""
+    encoder = dict(encoder or {})
+    audio = encoder.pop("audio", True) and video is not None and source.info.has_audio
+    return VideoSink(path, source.info.fps, source.info.size, overwrite=True, timer=timer,
+                     time_base=source.info.time_base, audio_from=video if audio else None,
+                     full_audio=lambda: source.end_reason == "eof", **encoder)
+
+
+def io_only_threaded(video, frames, faces, out_path: Path, encoder: dict | None = None) -> tuple[int, float]:
     """(frames, fps) of decode -> encode through the pipeline's reader/writer threads."""
     source = make_source(video, frames, faces)
-    sink = VideoSink(out_path, source.info.fps, source.info.size, overwrite=True)
+    sink = make_sink(out_path, source, video, encoder)
     start = time.perf_counter()
     count = 0
     try:
         for frame in source.frames():
-            sink.write(frame.image)
+            sink.write(frame.image, frame.time_ms)
             count += 1
     finally:
         source.close()
@@ -51,43 +62,46 @@ def io_only_threaded(video, frames, faces, out_path: Path) -> tuple[int, float]:
     return count, count / (time.perf_counter() - start)
 
 
-def io_only_sequential(video, frames, faces, out_path: Path) -> tuple[int, float]:
-    """(frames, fps) of a plain single-threaded ``read(); write()`` loop (the textbook baseline)."""
-    import cv2
+def io_only_sequential(video, frames, faces, out_path: Path, encoder: dict | None = None) -> tuple[int, float]:
+    """(frames, fps) of a plain single-threaded decode -> encode loop with the annotation's own reader
+    (``AvVideoReader``) and encoder (``AvVideoWriter``, same codec/preset/quality, audio carried over)."""
+    from ..io.av_reader import AvVideoReader
+    from ..io.av_writer import AvVideoWriter, resolve_codec
 
+    encoder = dict(encoder or {})
+    with_audio = encoder.pop("audio", True)
+    codec = resolve_codec(encoder.pop("codec", None), out_path, encoder.pop("provider", None))
+    limit = frames or (10**9 if video is not None else 300)
+    reader = None
     if video is None:
         synthetic = SyntheticSource(frames=1, faces=faces)
         synthetic.close()
-        read = iter(synthetic.render(i) for i in range(frames or 300)).__next__
-        size, fps = synthetic.size, synthetic.info.fps
+        size, fps, time_base = synthetic.size, synthetic.info.fps, None
+        frames_in = ((synthetic.render(i), i * 1000.0 / fps) for i in range(limit))
     else:
-        cap = cv2.VideoCapture(str(video), cv2.CAP_FFMPEG)
-        size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
-        fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-
-        def read():
-            ok, image = cap.read()
-            if not ok:
-                raise StopIteration
-            return image
-
-    writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    count, limit = 0, frames or 10**9
+        reader = AvVideoReader(video)
+        frames_in = ((image, time_ms) for image, time_ms, _, _ in reader.frames())
+        first = next(frames_in)
+        size, fps, time_base = (first[0].shape[1], first[0].shape[0]), reader.fps, reader.time_base
+        frames_in = itertools.chain([first], frames_in)
     start = time.perf_counter()
+    writer = AvVideoWriter(out_path, fps, size, codec=codec, time_base=time_base,
+                           audio_from=video if with_audio and reader is not None and reader.has_audio else None,
+                           **encoder)
+    count = 0
     try:
-        while count < limit:
-            writer.write(read())
+        for image, time_ms in itertools.islice(frames_in, limit):
+            writer.write(image, time_ms)
             count += 1
-    except StopIteration:
-        pass
     finally:
-        writer.release()
-        if video is not None:
-            cap.release()
+        writer.close(full_audio=frames is None)
+        if reader is not None:
+            reader.close()
     return count, count / (time.perf_counter() - start)
 
 
-def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int = 10, ahead_factory=None) -> tuple:
+def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int = 10, ahead_factory=None,
+                  encoder: dict | None = None) -> tuple:
     """Run the full ``--video`` path; returns (RunStats, StageTimer, whether detection ran ahead).
 
     ``ahead_factory()`` returns a ``DetectAhead`` for ``recognizer`` (or None), as the CLI uses.
@@ -100,7 +114,7 @@ def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int =
     source = make_source(video, frames, faces)
     timer = StageTimer()
     overlay = Overlay(recognizer.labels)
-    sink = VideoSink(out_dir / "bench.mp4", source.info.fps, source.info.size, overwrite=True, timer=timer)
+    sink = make_sink(out_dir / "bench.mp4", source, video, encoder, timer=timer)
     table = CsvSink(out_dir / "bench.csv", recognizer.labels, overwrite=True)
     ahead = ahead_factory() if ahead_factory is not None else None
     stats = run(source, recognizer, overlay=overlay, video=sink, tables=[table], timer=timer, ahead=ahead)
@@ -108,7 +122,7 @@ def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int =
 
 
 def run_bench(recognizer, video: str | Path | None = None, frames: int | None = None, faces: int = 1,
-              repeats: int = 1, ahead_factory=None) -> dict:
+              repeats: int = 1, ahead_factory=None, encoder: dict | None = None) -> dict:
     """Measure I/O-only and full-pipeline throughput on the same input.
 
     Args:
@@ -118,6 +132,8 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         repeats: alternate I/O-only and pipeline passes this many times and keep each one's best
             fps (reduces noise from other processes on a shared machine).
         ahead_factory: builds the ``DetectAhead`` the ``--video`` mode would use (None: no look-ahead).
+        encoder: ``{"codec", "preset", "crf", "audio"}`` as ``--video --output`` takes them (None: defaults);
+            every pass (I/O-only and pipeline) uses this one encoder.
 
     Returns:
         dict with ``provider``, ``frames``, ``fps``, ``io_only_fps``, ``ratio``, ``stages``
@@ -127,16 +143,23 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
     best_thr = best_seq = best_fps = 0.0
     used_ahead = False
     best_timer, count, faces_seen = None, 0, 0
+    encoder = {key: value for key, value in (encoder or {}).items() if value is not None}
+    encoder["provider"] = recognizer.provider
     with tempfile.TemporaryDirectory(prefix="fer-bench-") as tmp:
         out = Path(tmp)
         for _ in range(max(1, repeats)):
-            _, seq_fps = io_only_sequential(video, frames, faces, out / "seq.mp4")
-            stats, timer, used = pipeline_pass(recognizer, video, frames, faces, out, ahead_factory=ahead_factory)
+            _, seq_fps = io_only_sequential(video, frames, faces, out / "seq.mp4", encoder)
+            stats, timer, used = pipeline_pass(recognizer, video, frames, faces, out, ahead_factory=ahead_factory,
+                                               encoder=encoder)
             used_ahead = used_ahead or used
-            _, thr_fps = io_only_threaded(video, frames, faces, out / "io.mp4")
+            _, thr_fps = io_only_threaded(video, frames, faces, out / "io.mp4", encoder)
             best_thr, best_seq = max(best_thr, thr_fps), max(best_seq, seq_fps)
             if stats.mean_fps > best_fps:
                 best_fps, best_timer, count, faces_seen = stats.mean_fps, timer, stats.frames, stats.faces
+    from ..io.av_writer import DEFAULT_PRESET, resolve_codec
+
+    codec_used = resolve_codec(encoder.get("codec"), "bench.mp4", recognizer.provider)
+    encoder.setdefault("preset", DEFAULT_PRESET.get(codec_used))
     summary = best_timer.summary()
     stages = {name: {"median_ms": summary[name]["median_ms"], "p95_ms": summary[name]["p95_ms"]}
               for name in (*STAGE_ORDER, "latency") if name in summary}
@@ -153,4 +176,7 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         "stages": stages,
         "repeats": max(1, repeats),
         "detect_ahead": used_ahead,
+        "codec": codec_used,
+        "preset": encoder.get("preset"),
+        "crf": encoder.get("crf"),
     }

@@ -4,14 +4,15 @@ Usage::
 
     realtime-fer --camera 0                       # live window (q / Esc quits); terminal table without a display
     realtime-fer --camera clip.mp4 --no-window    # a file stands in for the camera; rich live table
-    realtime-fer --video IN.mp4 --output OUT.mp4 [--csv OUT.csv] [--jsonl OUT.jsonl]
+    realtime-fer --video IN.mp4 --output OUT.mp4 [--csv OUT.csv] [--jsonl OUT.jsonl] [--codec C] [--no-audio]
+    realtime-fer --video FRAMES_DIR --fps 30 --csv OUT.csv      # numbered frames 00001.jpg ... as a video
     realtime-fer --image IN.jpg [--output OUT.jpg] | --image FOLDER [--output FOLDER] [--csv F]
     realtime-fer bench [--video IN | --synthetic [--faces N]] [--provider P] [--json]
 
 Exit codes:
-    0   success (also when a truncated video ended early: a warning says so);
-    1   runtime failure: a camera/stream stopped delivering frames mid-run (outputs are
-        finalized), or an unexpected internal error;
+    0   success (also when a truncated or damaged video lost frames: a warning says how many and where);
+    1   runtime failure: a camera/stream stopped delivering frames mid-run, or a video file's
+        reader failed (outputs are finalized), or an unexpected internal error;
     2   bad usage or input: missing/corrupt file, camera that does not open, bad or
         mismatched model, unavailable provider, missing dependency, existing output
         without --overwrite;
@@ -34,27 +35,15 @@ import threading
 from pathlib import Path
 
 from ..errors import FerError, InputError
+from .recognizer_setup import (DEFAULT_DETECT_EVERY, DEFAULT_RANGE, classifier_threads,  # noqa: F401 - re-exported
+                               make_detect_ahead, open_recognizer)
+from .video_job import check_outputs, table_sinks
 
 PROG = "realtime-fer"
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
 RANGES = ("short", "full", "auto", "both")
-DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short"}
-"""Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
-
-* Pexels clip (640x360, one face): short 2.4 ms median per frame, face in 200/200 frames;
-  full 5.8 ms (2.4x), face in 192/200; auto 2.4 ms, 200/200.
-* no_face.mp4 (cartoon): short 2.5 ms, 4/95 false detections; full 6.6 ms, 22/95; auto
-  8.0 ms median (short + full on every empty frame), 22/95.
-
-Full range costs ~2.4x and, for faces that fill a webcam or video frame, finds no more and
-fires more on non-faces; auto keeps short's speed only where faces are present.  So
---camera and --video default to short; stills default to "both" (short + full, union)
-because speed hardly matters there and group photos have small faces.  Use --range
-full/auto/both for small or distant faces in video."""
-
-
 def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
 
@@ -97,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--camera", metavar="SRC", help="camera index, stream URL, or a video file standing in")
     mode.add_argument("--video", metavar="IN", help="annotate a video file")
     mode.add_argument("--image", metavar="IN", help="an image file or a folder of images")
-    parser.add_argument("--output", metavar="OUT", help="annotated video (.mp4 mp4v, .avi MJPG), image, or folder")
+    parser.add_argument("--output", metavar="OUT", help="annotated video (.mp4/.mov/.mkv H.264 with the input's "
+                        "audio, .avi MJPEG), image, or folder")
     parser.add_argument("--csv", metavar="FILE", help="one row per face per frame")
     parser.add_argument("--jsonl", metavar="FILE", help="one JSON object per face per frame")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -105,8 +95,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hud", action=argparse.BooleanOptionalAction, default=None,
                         help="draw the fps/latency readout (default: on for --camera, off otherwise)")
     parser.add_argument("--save-last-frame", metavar="PATH", help=argparse.SUPPRESS)
+    _add_video_output(parser)
+    parser.add_argument("--fps", type=float, default=None, metavar="F",
+                        help="--video FOLDER of numbered frames (00001.jpg ...): the frame rate of the original video")
     _add_common(parser)
     return parser
+
+
+def _add_video_output(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("video output (--output OUT.mp4/.mov/.mkv/.avi)")
+    group.add_argument("--codec", default=None, metavar="NAME",
+                       help="FFmpeg video encoder: libx264 (default; MJPEG for .avi), mpeg4 (fastest, not for "
+                            "browsers), h264_nvenc (NVIDIA GPU), auto (h264_nvenc when --provider is cuda/tensorrt "
+                            "and it opens, else libx264)")
+    group.add_argument("--preset", default=None, metavar="NAME",
+                       help="encoder speed preset (libx264: ultrafast..veryslow, default veryfast; NVENC: p1..p7, "
+                            "default p4)")
+    group.add_argument("--crf", type=float, default=None, metavar="Q",
+                       help="quality, lower = better and bigger: libx264 CRF 0-51 (default 23), NVENC CQ (23), "
+                            "mpeg4/mjpeg qscale 1-31 (4)")
+    group.add_argument("--no-audio", action="store_true", help="leave the input's audio out of --output")
 
 
 def build_bench_parser() -> argparse.ArgumentParser:
@@ -119,6 +127,7 @@ def build_bench_parser() -> argparse.ArgumentParser:
     parser.add_argument("--frames", type=int, default=None, metavar="N", help="frames per pass (default: all / 300)")
     parser.add_argument("--repeats", type=int, default=1, metavar="N", help="alternate passes N times, keep the best")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_video_output(parser)
     _add_common(parser)
     return parser
 
@@ -201,47 +210,24 @@ def _native_stderr_silenced(enabled: bool):
         os.close(devnull)
 
 
-DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2}
-"""Measured on the Pexels clip (2-core CPU, int8 model): ``bench`` ran at 259 fps with detection
-on every frame (ratio 0.42 to one-thread decode+encode) and 445 fps every 2nd frame (0.65),
-with 99.6 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the
-every-frame run.  Live mode detects every frame: its latency target is met either way."""
-
-
-def classifier_threads(mode: str, cores: int | None = None) -> int:
-    """Default ONNX Runtime intra-op threads of the classifier for a CLI mode.
-
-    --camera and --image detect on the main thread, so the classifier may borrow a second
-    core while it runs: on this 2-core CPU the int8 model's batch of 5 faces took 1.0 ms
-    with 2 threads against 1.8 ms with 1, which brings the live latency of 5 faces from
-    1.74x to ~1.5x that of one.  --video and bench keep 1: their look-ahead detection
-    uses that core.
-    """
-    cores = (os.cpu_count() or 1) if cores is None else cores
-    return 2 if mode in ("camera", "image") and cores >= 2 else 1
-
-
-def _detect_every(args, mode: str) -> int:
-    return args.detect_every if args.detect_every is not None else DEFAULT_DETECT_EVERY[mode]
-
-
-def _detector_range(args, mode: str) -> str:
-    return args.detector_range or DEFAULT_RANGE[mode]
+def _recognizer_settings(args) -> dict:
+    return dict(model=args.model, provider=args.provider, detector=args.detector, detector_range=args.detector_range,
+                smoothing=args.smoothing, detect_every=args.detect_every, min_confidence=args.min_confidence,
+                threads=args.threads)
 
 
 def _open_recognizer(args, mode: str):
     """Build the Recognizer (model, provider, detector); FerError on bad model/provider/dependency."""
-    from ..core.pipeline import Recognizer
-
-    model = Path(args.model) if args.model else None
-    options = {} if args.smoothing is None else {"smoothing": args.smoothing}
-    return Recognizer(model, provider=args.provider, detector=args.detector,
-                      detector_range=_detector_range(args, mode), min_confidence=args.min_confidence,
-                      detect_every=_detect_every(args, mode),
-                      intra_op_threads=args.threads if args.threads is not None else classifier_threads(mode), **options)
+    return open_recognizer(mode, **_recognizer_settings(args))
 
 
 def _check_numbers(args) -> None:
+    if getattr(args, "crf", None) is not None and not 0 <= args.crf <= 63:
+        raise InputError(f"--crf: expected a quality number in [0, 63] (libx264: 0-51, lower = better), got "
+                         f"{args.crf}; try 23")
+    if getattr(args, "fps", None) is not None and not getattr(args, "video", None):
+        raise InputError("--fps: expected it with --video FOLDER (numbered frames), got it without --video; "
+                         "drop --fps")
     if args.smoothing is not None and not 0.0 <= args.smoothing < 1.0:
         raise InputError(f"--smoothing: expected a number in [0, 1), got {args.smoothing}; 0 turns smoothing off")
     if args.detect_every is not None and args.detect_every < 1:
@@ -259,46 +245,21 @@ def _check_numbers(args) -> None:
 
 def _detect_ahead(args, recognizer, mode: str):
     """A DetectAhead for file modes when it can help (several cores), on the --detect-every cadence."""
-    from .annotate import DetectAhead
-    from ..core.detect import create_detector
-
-    cores = os.cpu_count() or 1
-    workers = args.workers if args.workers is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
-    if workers < 1 or args.detector != "blazeface" or not hasattr(recognizer, "detector"):
-        return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
-    extra = [create_detector(args.detector, range=_detector_range(args, mode), min_confidence=args.min_confidence)
-             for _ in range(workers - 1)]
-    return DetectAhead(recognizer.detector, extra, every=_detect_every(args, mode))
+    return make_detect_ahead(recognizer, mode, workers=args.workers, detector=args.detector,
+                             detector_range=args.detector_range, min_confidence=args.min_confidence,
+                             detect_every=args.detect_every)
 
 
 # ----------------------------------------------------------------------------- modes
 
 def _table_sinks(args, labels, with_file: bool, stack: contextlib.ExitStack) -> list:
-    from ..io.sinks import CsvSink, JsonlSink
-
-    tables = []
-    if args.csv:
-        tables.append(stack.enter_context(CsvSink(args.csv, labels, with_file, overwrite=args.overwrite)))
-    if args.jsonl:
-        tables.append(stack.enter_context(JsonlSink(args.jsonl, labels, with_file, overwrite=args.overwrite)))
-    return tables
+    return table_sinks(labels, args.csv, args.jsonl, with_file=with_file, overwrite=args.overwrite, stack=stack)
 
 
 def _precheck_outputs(args, inputs: tuple, output_folder: bool = False) -> None:
     """Refuse existing outputs before anything is opened or created."""
-    from ..io.sinks import check_output, fourcc_for
-
-    if args.output:
-        check_output(args.output, args.overwrite, folder=output_folder, inputs=inputs)
-        if args.video or args.camera:
-            fourcc_for(args.output)
-    for path in (args.csv, args.jsonl):
-        if path:
-            check_output(path, args.overwrite, inputs=inputs)
-    named = [p for p in (args.output, args.csv, args.jsonl) if p]
-    if len({str(Path(p).resolve()) for p in named}) != len(named):
-        raise InputError("outputs: expected distinct paths for --output/--csv/--jsonl, got the same path twice; "
-                         "give each output its own file")
+    check_outputs(inputs, args.output, args.csv, args.jsonl, overwrite=args.overwrite, output_folder=output_folder,
+                  video_output=bool(args.video or args.camera))
 
 
 def _progress(total: int | None):
@@ -329,47 +290,50 @@ def _progress(total: int | None):
 
 
 def _run_video(args, stop: _StopOnSignal) -> int:
-    from .annotate import StageTimer, run
-    from .overlay import Overlay
-    from ..io.sinks import VideoSink
-    from ..io.sources import VideoFileSource
+    from .video_job import run_video_job
 
-    if not (args.output or args.csv or args.jsonl):
-        raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
-                         "e.g. --output OUT.mp4")
-    _precheck_outputs(args, (args.video,))
-    source = VideoFileSource(args.video, max_frames=args.max_frames)
-    with contextlib.ExitStack() as stack:
-        stack.callback(source.close)
-        recognizer = stack.enter_context(_open_recognizer(args, "video"))
-        ahead = _detect_ahead(args, recognizer, "video")
-        if ahead is not None:
-            stack.callback(ahead.close)
-        timer = StageTimer()
-        video = None
-        if args.output:
-            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite, timer=timer)
-            stack.callback(video.close)
-        tables = _table_sinks(args, recognizer.labels, False, stack)
-        total = source.info.frame_count
-        if total is not None and args.max_frames is not None:
-            total = min(total, args.max_frames)
-        progress, update, finish = _progress(total)
-        with progress:
-            stats = run(source, recognizer, overlay=Overlay(recognizer.labels), video=video, tables=tables,
-                        progress=update, stop=stop.event, hud=bool(args.hud), timer=timer, ahead=ahead)
-            finish(stats.frames)
+    state = {}
+
+    def update(done: int, total: int | None) -> None:
+        if "bar" not in state:
+            state["bar"] = _progress(total)
+            state["bar"][0].start()
+        state["done"] = done
+        state["bar"][1](done)
+
+    try:
+        summary = run_video_job(args.video, output=args.output, csv=args.csv, jsonl=args.jsonl,
+                                overwrite=args.overwrite, workers=args.workers, max_frames=args.max_frames,
+                                hud=bool(args.hud), stop=stop.event, progress=update, codec=args.codec,
+                                preset=args.preset, crf=args.crf, audio=not args.no_audio, fps=args.fps,
+                                **_recognizer_settings(args))
+    finally:
+        if "bar" in state:
+            progress, _, finish = state["bar"]
+            finish(state["done"])
+            progress.stop()
     outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl) if p)
-    print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps -> {outputs}",
-          file=sys.stderr)
+    encoded = f" ({summary['codec']}, audio {summary['audio'] or 'none'})" if summary["codec"] else ""
+    print(f"{PROG}: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} fps -> {outputs}"
+          f"{encoded}", file=sys.stderr)
     if stop.signum is not None:
-        _warn(f"interrupted after {stats.frames} frames; outputs finalized up to the last processed frame")
+        _warn(f"interrupted after {summary['frames']} frames; outputs finalized up to the last processed frame")
         return EXIT_SIGNAL[stop.signum]
-    expected = source.info.frame_count
-    if args.max_frames is None and expected and stats.frames < min(expected - 2, 0.95 * expected):
-        # the container's count is an estimate for some files (off by a few %), hence the margin
-        _warn(f"decoded {stats.frames} of the ~{expected} frames {args.video} announces; the file may be "
-              "truncated or damaged (outputs cover the decodable frames)")
+    if summary["end_reason"].startswith("error"):
+        _warn(f"{args.video}: reading stopped after {summary['frames']} frames ({summary['end_reason']}); "
+              "outputs finalized up to the last processed frame")
+        return EXIT_RUNTIME
+    if summary["lost_frames"]:
+        where = ", ".join(f"{frame} ({time_ms / 1000:.2f} s)" for frame, time_ms in summary["lost"][:10])
+        more = ", ..." if summary["lost_frames"] > 10 else ""
+        _warn(f"{args.video}: {summary['lost_frames']} frames could not be decoded (damaged), at frame {where}{more}; "
+              "the outputs have every other frame, and the CSV's frame numbers keep the gaps")
+    if summary["concealed_frames"]:
+        _warn(f"{args.video}: {summary['concealed_frames']} frames decoded with errors concealed (damaged data); "
+              "they are in the outputs but may show artefacts")
+    if summary["truncated"]:
+        _warn(f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames {args.video} announces; "
+              "the file may be truncated or damaged (outputs cover the decodable frames)")
     return EXIT_OK
 
 
@@ -437,7 +401,8 @@ def _run_camera(args, stop: _StopOnSignal) -> int:
         if args.output:
             from ..io.sinks import VideoSink
 
-            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite)
+            video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite,
+                              codec=args.codec, preset=args.preset, crf=args.crf, provider=recognizer.provider)
             stack.callback(video.close)
         hud = True if args.hud is None else args.hud
         if window:
@@ -471,7 +436,9 @@ def _run_bench(args) -> int:
             return _detect_ahead(args, recognizer, "bench")
 
         report = run_bench(recognizer, video=args.video, frames=args.max_frames or args.frames, faces=args.faces,
-                           repeats=args.repeats, ahead_factory=ahead_factory)
+                           repeats=args.repeats, ahead_factory=ahead_factory,
+                           encoder={"codec": args.codec, "preset": args.preset, "crf": args.crf,
+                                    "audio": not args.no_audio})
     if args.json:
         print(json.dumps(report))
     else:
@@ -488,7 +455,8 @@ def _print_bench(report: dict) -> None:
         table.add_row(name, f"{values['median_ms']:.2f}", f"{values['p95_ms']:.2f}")
     console = Console()
     console.print(table)
-    console.print(f"provider {report['provider']}  frames {report['frames']}  faces/frame {report['faces_per_frame']}")
+    console.print(f"provider {report['provider']}  frames {report['frames']}  faces/frame {report['faces_per_frame']}  "
+                  f"encoder {report['codec']} {report['preset'] or ''}")
     console.print(f"end-to-end {report['fps']:.1f} fps; decode+encode only {report['io_only_fps']:.1f} fps "
                   f"(one thread), {report['io_threaded_fps']:.1f} fps (reader + writer threads)")
     console.print(f"ratio {report['ratio']:.3f} (vs one-thread decode+encode), "

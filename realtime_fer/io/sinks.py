@@ -1,10 +1,10 @@
 """Output writers: annotated video, annotated images, and per-face CSV / JSONL tables.
 
-* ``VideoSink``: encodes on a writer thread fed through a bounded queue, so encoding
-  overlaps with inference; ``close()`` drains the queue and releases the writer,
-  which is what makes an interrupted MP4 playable (the index is written then).
-  FourCC: ``mp4v`` for .mp4/.m4v/.mov/.mkv (this OpenCV's FFmpeg has no H.264
-  encoder: ``avc1`` fails to open), ``MJPG`` for .avi.
+* ``VideoSink``: encodes with FFmpeg (PyAV) on a writer thread fed through a bounded
+  queue, so encoding overlaps with inference; ``close()`` drains the queue, writes the
+  audio and finalizes the file, which is what makes an interrupted MP4 playable (the
+  index is written then).  H.264 (libx264) for .mp4/.m4v/.mov/.mkv, MJPEG for .avi; the
+  input's audio is carried over with ``audio_from``.
 * ``CsvSink`` / ``JsonlSink``: one row per face per frame (no row for a frame without
   faces); each frame's rows are written with one ``write`` and flushed, so a killed
   process leaves complete lines up to the last processed frame.
@@ -34,7 +34,6 @@ import numpy as np
 from ..errors import InputError
 from ..core.faces import FrameResult
 
-FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".mkv": "mp4v", ".avi": "MJPG"}
 _STOP = object()
 
 
@@ -168,45 +167,68 @@ class JsonlSink(_TableSink):
         return "".join(json.dumps(dict(zip(self.columns, row)), separators=(",", ":")) + "\n" for row in rows)
 
 
+FOURCC_BY_CODEC = {"libx264": "avc1", "h264_nvenc": "avc1", "libx265": "hvc1", "mpeg4": "mp4v", "mjpeg": "MJPG"}
+
+
 def fourcc_for(path: str | Path) -> str:
-    """The FourCC used for an output file name (by suffix); InputError for unknown suffixes."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in FOURCC_BY_SUFFIX:
-        raise InputError(f"output video {path}: expected a name ending in {', '.join(FOURCC_BY_SUFFIX)}, got "
-                         f"{suffix or 'no suffix'!r}; use .mp4 (mp4v) or .avi (MJPG)")
-    return FOURCC_BY_SUFFIX[suffix]
+    """The FourCC of the default encoder for an output file name (by suffix): ``avc1`` (H.264) for
+    .mp4/.m4v/.mov/.mkv, ``MJPG`` for .avi; InputError for unknown suffixes."""
+    from .av_writer import default_codec
+
+    return FOURCC_BY_CODEC[default_codec(path)]
 
 
 class VideoSink:
-    """Encode BGR frames to a video file on a writer thread.
+    """Encode BGR frames to a video file on a writer thread (FFmpeg through PyAV, ``av_writer``).
 
     Args:
-        path: output file; its suffix picks the FourCC (``fourcc_for``).
-        fps: frames per second written into the container.
+        path: output file; its suffix picks the container and the default encoder (H.264 for
+            .mp4/.m4v/.mov/.mkv, MJPEG for .avi).
+        fps: nominal frames per second (used for frames written without a time).
         size: (width, height); frames of another size are resized (rare: streams that change size).
         queue_size: frames buffered for the writer, at most (fewer for large frames, see
             ``sources.queue_depth``), so memory stays flat.
+        fourcc: legacy encoder choice: "mp4v" -> mpeg4, "MJPG" -> mjpeg, "avc1" -> libx264.
+        timer: a StageTimer that gets the writer's "encode" times.
+        codec: FFmpeg encoder name, or "auto" (h264_nvenc when ``provider`` is CUDA/TensorRT and it
+            opens); None: the suffix's default.  preset / crf: encoder speed preset and quality
+            (``av_writer.DEFAULT_PRESET`` / ``DEFAULT_QUALITY`` when None).
+        time_base: seconds per timestamp tick (pass the input's: its timestamps are kept exactly).
+        audio_from: a media file whose first audio stream is carried over (stream copy, or AAC
+            when the container cannot hold its codec); None: no audio.
+        full_audio: called at ``close()``; True copies the audio to its end (the input was read
+            to its end), False (default) ends it with the last written frame (an interrupted run).
+        provider: the recognizer's provider, for ``codec="auto"``.
 
-    ``write(image)`` takes ownership of an (H, W, 3) uint8 BGR array: do not modify it
-    afterwards.  ``encode_ms`` holds the writer's per-frame times (a bounded ring).
+    ``write(image, time_ms=None)`` takes ownership of an (H, W, 3) uint8 BGR array: do not
+    modify it afterwards; ``time_ms`` is its presentation time.
 
     Raises:
-        InputError: the file exists (without overwrite) or no encoder opens.
+        InputError: the file exists (without overwrite) or the encoder/container does not open.
     """
 
     def __init__(self, path: str | Path, fps: float, size: tuple[int, int], *, overwrite: bool = False,
-                 queue_size: int = 8, fourcc: str | None = None, timer=None):
-        import cv2
+                 queue_size: int = 8, fourcc: str | None = None, timer=None, codec: str | None = None,
+                 preset: str | None = None, crf: float | None = None, time_base=None,
+                 audio_from: str | Path | None = None, full_audio=None, provider: str | None = None):
+        from .av_writer import AvVideoWriter, resolve_codec
 
         self.path = check_output(path, overwrite)
         self.size = (int(size[0]), int(size[1]))
         self.fps = float(fps)
-        self.fourcc = fourcc or fourcc_for(self.path)
-        self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*self.fourcc), self.fps, self.size)
-        if not self._writer.isOpened():
-            self._writer.release()
-            raise InputError(f"output video {self.path}: expected OpenCV to open a {self.fourcc} encoder, got a "
-                             "writer that does not open; use .mp4 (mp4v) or .avi (MJPG)")
+        if codec is None and fourcc is not None:
+            codec = {"mp4v": "mpeg4", "MJPG": "mjpeg", "avc1": "libx264", "H264": "libx264"}.get(fourcc, fourcc)
+        self.codec = resolve_codec(codec, self.path, provider)
+        self.fourcc = FOURCC_BY_CODEC.get(self.codec, self.codec)
+        if self.path.suffix.lower() == ".avi" and time_base is None:
+            from fractions import Fraction
+
+            time_base = 1 / Fraction(self.fps).limit_denominator(1001 * 1000)  # AVI counts frames, not time
+        self._writer = AvVideoWriter(self.path, self.fps, self.size, codec=self.codec, preset=preset, crf=crf,
+                                     time_base=time_base, audio_from=audio_from)
+        self.has_audio = self._writer.audio is not None
+        self.audio_copied = bool(self._writer.audio is not None and self._writer.audio.copied)
+        self._full_audio = full_audio
         self.frames_written = 0
         self._timer = timer
         self._error: BaseException | None = None
@@ -220,39 +242,42 @@ class VideoSink:
         import cv2
 
         while True:
-            image = self._queue.get()
-            if image is _STOP:
+            item = self._queue.get()
+            if item is _STOP:
                 return
             if self._error is not None:
                 continue  # keep draining so producers never block on a dead writer
+            image, time_ms = item
             try:
                 start = time.perf_counter()
                 if (image.shape[1], image.shape[0]) != self.size:
                     image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
-                self._writer.write(image)
+                self._writer.write(image, time_ms)
                 self.frames_written += 1
                 if self._timer is not None:
                     self._timer.add("encode", (time.perf_counter() - start) * 1e3)
             except BaseException as exc:  # noqa: BLE001 - reported to the producer on its next write
                 self._error = exc
 
-    def write(self, image: np.ndarray) -> None:
-        """Queue one (H, W, 3) uint8 BGR frame; blocks while the queue is full."""
+    def write(self, image: np.ndarray, time_ms: float | None = None) -> None:
+        """Queue one (H, W, 3) uint8 BGR frame shown at ``time_ms`` (None: one frame after the last);
+        blocks while the queue is full."""
         if self._error is not None:
             raise InputError(f"output video {self.path}: expected frames to encode, got an encoder failure "
                              f"({self._error}); check free disk space")
         if self._queue is None:
             raise InputError(f"output video {self.path}: expected an open writer, got a closed one; this is a bug")
-        self._queue.put(image)
+        self._queue.put((image, time_ms))
 
     def close(self) -> None:
-        """Encode every queued frame, then finalize the file (idempotent)."""
+        """Encode every queued frame, then finalize the file (audio, index) (idempotent)."""
         if self._queue is None:
             return
         self._queue.put(_STOP)
         self._thread.join()
-        self._writer.release()
         self._queue = None
+        full = bool(self._full_audio()) if callable(self._full_audio) else bool(self._full_audio)
+        self._writer.close(full_audio=full and self._error is None)
 
     def __enter__(self):
         return self

@@ -4,8 +4,9 @@ Every source yields ``SourceFrame`` objects whose ``image`` is an (H, W, 3) uint
 **BGR** array (grey and BGRA inputs are converted on read, so the overlay and the
 video writer always get BGR).  Sources decode on a reader thread:
 
-* ``VideoFileSource``: decodes ahead into a bounded queue, so decoding overlaps
-  with inference and memory stays flat; no frame is dropped.
+* ``VideoFileSource``: decodes with FFmpeg (PyAV) ahead into a bounded queue, so decoding
+  overlaps with inference and memory stays flat; no frame is dropped, damaged packets are
+  skipped (and counted), timestamps come from the container, rotation metadata is applied.
 * ``CameraSource``: keeps only the newest frame (a one-slot mailbox); a slow
   consumer skips stale frames instead of building up latency.  A video path or a
   URL may stand in for a camera (paced at the file's fps by default).
@@ -29,6 +30,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -47,8 +49,10 @@ class SourceFrame:
     """One decoded frame.
 
     Attributes:
-        index: 0-based position in the source (for image folders: among the readable images).
-        time_ms: presentation time in ms: index * 1000 / fps for files, wall clock since start for cameras.
+        index: 0-based position in the source (video files: counting frames that could not be decoded;
+            image folders: among the readable images; frame folders: the file's number).
+        time_ms: presentation time in ms: the container's timestamp for video files, number * 1000 / fps
+            for frame folders, wall clock since start for cameras.
         image: (H, W, 3) uint8 BGR, owned by the receiver (the source never touches it again).
         name: file name for image sources, else None.
         captured: ``time.perf_counter()`` when decoding finished (for latency measurements).
@@ -73,11 +77,14 @@ class SourceInfo:
     container's claim (None when unknown, e.g. cameras; may be wrong for broken files).
     """
 
-    kind: str  # "video" | "camera" | "images" | "synthetic"
+    kind: str  # "video" | "camera" | "images" | "frames" | "synthetic"
     name: str
     fps: float
     size: tuple[int, int]
     frame_count: int | None
+    time_base: Fraction | None = None  # seconds per timestamp tick of a video file (None: unknown)
+    has_audio: bool = False  # the file has an audio stream (carried over by VideoSink(audio_from=...))
+    codec: str = ""  # the video codec of a file, e.g. "h264"
 
 
 def queue_depth(size: tuple[int, int], most: int = 8, budget_mib: float = 64.0) -> int:
@@ -213,16 +220,18 @@ class _QueuedSource(_Source):
         return index * 1000.0 / self.info.fps
 
     def _run(self) -> None:
-        index = 0
+        index = count = 0
         try:
-            for image, name, decode_ms in self._produce():
-                if self.max_frames is not None and index >= self.max_frames:
+            for image, name, decode_ms, *where in self._produce():  # where: (index, time_ms) when the source knows
+                if self.max_frames is not None and count >= self.max_frames:
                     self._error = "max_frames"
                     break
-                frame = SourceFrame(index, self._time_ms(index), image, name, time.perf_counter(), decode_ms)
+                position, time_ms = where if where else (index, self._time_ms(index))
+                frame = SourceFrame(position, time_ms, image, name, time.perf_counter(), decode_ms)
                 if not self._put(frame):
                     return
                 index += 1
+                count += 1
         except Exception as exc:  # a decoder failure ends the stream; the consumer reports it
             self._error = f"error: {type(exc).__name__}: {exc}"
         finally:
@@ -255,48 +264,83 @@ class _QueuedSource(_Source):
 
 
 class VideoFileSource(_QueuedSource):
-    """Decode a video file (anything OpenCV's FFmpeg reads) on a reader thread.
+    """Decode a video file with FFmpeg (PyAV, ``av_reader.AvVideoReader``) on a reader thread.
 
     Args:
         path: the video file.
         max_frames: stop after this many frames.
         queue_size: decoded frames buffered ahead of the consumer, at most; fewer for large
             frames (``queue_depth``: about 64 MiB, so 2 for 4K), so memory stays flat.
+        threads: FFmpeg decoder threads (None: ``av_reader.decoder_threads()``).
 
     Raises:
         InputError: missing/unreadable file, or a file no frame can be decoded from.
 
-    ``info.size`` is (width, height) of the first decoded frame; a truncated file
-    yields the frames that decode and then ends normally ("eof").
+    Frames are upright (rotation metadata applied; ``info.size`` is the upright (width,
+    height)), ``SourceFrame.time_ms`` is the container's presentation time and
+    ``SourceFrame.index`` the frame's position counting undecodable frames, so damage leaves
+    gaps.  Decoding goes on past damaged packets; ``lost`` (``LostFrame(position, time_ms)``),
+    ``lost_frames`` and ``concealed_frames`` say what could not be decoded (complete once the
+    stream ended).  A truncated file yields the frames that decode and then ends ("eof").
     """
 
-    def __init__(self, path: str | Path, max_frames: int | None = None, queue_size: int = 8):
+    def __init__(self, path: str | Path, max_frames: int | None = None, queue_size: int = 8,
+                 threads: int | None = None):
+        from .av_reader import AvVideoReader
+
         super().__init__(max_frames, queue_size)
         self.path = Path(path)
         _check_file(self.path, "video")
-        self._cap, first = _open_first_frame(self.path, "video")
+        self._reader = AvVideoReader(self.path, threads)
+        self._decoded = self._reader.frames()
+        try:
+            first = next(self._decoded, None)
+        except Exception as exc:  # noqa: BLE001 - e.g. a pixel format that does not convert
+            self._reader.close()
+            raise InputError(f"video {self.path}: expected a video FFmpeg can decode, got {type(exc).__name__}: "
+                             f"{exc}; check the file with ffprobe") from None
         if first is None:
-            raise InputError(f"video {self.path}: expected a video OpenCV/FFmpeg can decode, got no decodable "
-                             "frame (corrupt, truncated or unsupported file); check the file with ffprobe")
-        self.info = _capture_info(self._cap, "video", self.path.name, first)
+            self._reader.close()
+            raise InputError(f"video {self.path}: expected a video FFmpeg can decode, got no decodable frame "
+                             "(corrupt, truncated or unsupported file); check the file with ffprobe")
+        reader = self._reader
+        self.info = SourceInfo("video", self.path.name, reader.fps, (first[0].shape[1], first[0].shape[0]),
+                               reader.frame_count, time_base=reader.time_base, has_audio=reader.has_audio,
+                               codec=reader.codec)
         self._queue = queue.Queue(maxsize=queue_depth(self.info.size, queue_size))
         self._first = first
         self._start(self._run, "fer-video-reader")
 
+    @property
+    def lost(self) -> list:
+        """``LostFrame``s (position, time_ms) that could not be decoded (the first 1000)."""
+        return self._reader.lost
+
+    @property
+    def lost_frames(self) -> int:
+        return self._reader.lost_count
+
+    @property
+    def concealed_frames(self) -> int:
+        """Frames FFmpeg decoded with errors concealed (kept, but visibly damaged)."""
+        return self._reader.concealed
+
     def _produce(self):
-        cap, first = self._cap, self._first
-        self._first = None
+        first, self._first = self._first, None
         try:
-            yield to_bgr(first), None, 0.0
-            while not self._stop.is_set():
-                start = time.perf_counter()
-                ok, image = cap.read()
-                if not ok or image is None:
+            image, time_ms, position, decode_ms = first
+            yield image, None, decode_ms, position, time_ms
+            for image, time_ms, position, decode_ms in self._decoded:
+                if self._stop.is_set():
                     return
-                yield (image if image.ndim == 3 and image.shape[2] == 3 else to_bgr(image)), None, \
-                    (time.perf_counter() - start) * 1e3
+                yield image, None, decode_ms, position, time_ms
         finally:
-            cap.release()
+            self._reader.close()
+
+    def close(self) -> None:
+        super().close()
+        if self._thread is None or not self._thread.is_alive():
+            self._reader.close()
 
 
 class ImageSource(_QueuedSource):
