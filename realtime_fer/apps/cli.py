@@ -34,6 +34,8 @@ import threading
 from pathlib import Path
 
 from ..errors import FerError, InputError
+from . import video_report
+from .temporal_options import add_temporal_arguments, temporal_settings
 
 PROG = "realtime-fer"
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
@@ -71,9 +73,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
     group.add_argument("--range", dest="detector_range", choices=RANGES,
                        help="BlazeFace range (default: short for --camera/--video, both for --image)")
-    group.add_argument("--smoothing", type=float, default=None, metavar="F",
-                       help="temporal smoothing (EMA memory) of probabilities in [0, 1); 0 = off "
-                            "(default: the recognizer's)")
+    add_temporal_arguments(group)
     group.add_argument("--detect-every", type=int, default=None, metavar="N",
                        help="run the detector every N frames, tracks coast in between (default: 2 for --video "
                             "and bench, 1 for --camera and --image)")
@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", metavar="OUT", help="annotated video (.mp4 mp4v, .avi MJPG), image, or folder")
     parser.add_argument("--csv", metavar="FILE", help="one row per face per frame")
     parser.add_argument("--jsonl", metavar="FILE", help="one JSON object per face per frame")
+    parser.add_argument("--report", metavar="DIR", help="--video: per-track timelines, shares and a summary as "
+                        "DIR/report.html + PNGs + summary.json (and DIR/faces.csv without --csv)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--no-window", action="store_true", help="--camera: live terminal table instead of a window")
     parser.add_argument("--hud", action=argparse.BooleanOptionalAction, default=None,
@@ -233,17 +235,21 @@ def _open_recognizer(args, mode: str):
     """Build the Recognizer (model, provider, detector); FerError on bad model/provider/dependency."""
     from ..core.pipeline import Recognizer
 
+    from ..core.temporal import OFF
+
     model = Path(args.model) if args.model else None
-    options = {} if args.smoothing is None else {"smoothing": args.smoothing}
+    temporal = temporal_settings(args, mode)
     return Recognizer(model, provider=args.provider, detector=args.detector,
                       detector_range=_detector_range(args, mode), min_confidence=args.min_confidence,
-                      detect_every=_detect_every(args, mode),
-                      intra_op_threads=args.threads if args.threads is not None else classifier_threads(mode), **options)
+                      detect_every=_detect_every(args, mode), temporal=OFF if temporal.mode == "offline" else temporal,
+                      intra_op_threads=args.threads if args.threads is not None else classifier_threads(mode))
 
 
-def _check_numbers(args) -> None:
-    if args.smoothing is not None and not 0.0 <= args.smoothing < 1.0:
-        raise InputError(f"--smoothing: expected a number in [0, 1), got {args.smoothing}; 0 turns smoothing off")
+def _check_numbers(args, mode: str) -> None:
+    temporal_settings(args, mode)  # InputError for bad --temporal/--tau/--switch-margin/--min-hold/--smoothing
+    if getattr(args, "report", None) and mode != "video":
+        raise InputError(f"--report: expected --video (reports need a whole file), got --{mode}; "
+                         "run realtime-fer report faces.csv --out DIR on a CSV instead")
     if args.detect_every is not None and args.detect_every < 1:
         raise InputError(f"--detect-every: expected an integer >= 1, got {args.detect_every}; use 1 to detect "
                          "on every frame")
@@ -301,7 +307,7 @@ def _precheck_outputs(args, inputs: tuple, output_folder: bool = False) -> None:
                          "give each output its own file")
 
 
-def _progress(total: int | None):
+def _progress(total: int | None, title: str = "annotating"):
     """A rich progress bar on stderr (bar, count, fps, ETA) and a throttled update callback."""
     import time
 
@@ -309,7 +315,7 @@ def _progress(total: int | None):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    progress = Progress(TextColumn("[bold]annotating"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+    progress = Progress(TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                         TextColumn("{task.fields[fps]}"), TimeElapsedColumn(), TextColumn("ETA"),
                         TimeRemainingColumn(), console=Console(stderr=True), transient=False)
     task = progress.add_task("annotate", total=total, fps="")
@@ -338,6 +344,17 @@ def _run_video(args, stop: _StopOnSignal) -> int:
         raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
                          "e.g. --output OUT.mp4")
     _precheck_outputs(args, (args.video,))
+    report = video_report.prepare(args)
+    settings = temporal_settings(args, "video")
+    if settings.mode == "offline":
+        from .offline_video import run_offline_video
+
+        stats, expected = run_offline_video(
+            args, stop, settings, open_recognizer=lambda: _open_recognizer(args, "video"),
+            detect_ahead=lambda recognizer: _detect_ahead(args, recognizer, "video"),
+            table_sinks=lambda labels, stack: _table_sinks(args, labels, False, stack) + report.tables(labels, stack),
+            progress=_progress, warn=_warn)
+        return _video_done(args, stop, stats, report, expected=expected)
     source = VideoFileSource(args.video, max_frames=args.max_frames)
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
@@ -350,7 +367,7 @@ def _run_video(args, stop: _StopOnSignal) -> int:
         if args.output:
             video = VideoSink(args.output, source.info.fps, source.info.size, overwrite=args.overwrite, timer=timer)
             stack.callback(video.close)
-        tables = _table_sinks(args, recognizer.labels, False, stack)
+        tables = _table_sinks(args, recognizer.labels, False, stack) + report.tables(recognizer.labels, stack)
         total = source.info.frame_count
         if total is not None and args.max_frames is not None:
             total = min(total, args.max_frames)
@@ -359,13 +376,18 @@ def _run_video(args, stop: _StopOnSignal) -> int:
             stats = run(source, recognizer, overlay=Overlay(recognizer.labels), video=video, tables=tables,
                         progress=update, stop=stop.event, hud=bool(args.hud), timer=timer, ahead=ahead)
             finish(stats.frames)
-    outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl) if p)
+    return _video_done(args, stop, stats, report, expected=source.info.frame_count)
+
+
+def _video_done(args, stop: _StopOnSignal, stats, report, expected: int | None) -> int:
+    """The end of a --video run: the per-track summary, the report, the closing line and exit code."""
+    report.finish(warn=_warn)
+    outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl, args.report) if p)
     print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps -> {outputs}",
           file=sys.stderr)
     if stop.signum is not None:
         _warn(f"interrupted after {stats.frames} frames; outputs finalized up to the last processed frame")
         return EXIT_SIGNAL[stop.signum]
-    expected = source.info.frame_count
     if args.max_frames is None and expected and stats.frames < min(expected - 2, 0.95 * expected):
         # the container's count is an estimate for some files (off by a few %), hence the margin
         _warn(f"decoded {stats.frames} of the ~{expected} frames {args.video} announces; the file may be "
@@ -500,17 +522,31 @@ def _print_bench(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    bench = bool(argv) and argv[0] == "bench"
-    parser = build_bench_parser() if bench else build_parser()
+    command = argv[0] if argv and argv[0] in ("bench", "eval", "report") else None
+    if command == "eval":
+        from . import evaluate_video
+
+        parser = evaluate_video.build_parser(PROG, _add_common)
+    elif command == "report":
+        from . import report as report_module
+
+        parser = report_module.build_parser(PROG)
+    else:
+        parser = build_bench_parser() if command == "bench" else build_parser()
     try:
-        args = parser.parse_args(argv[1:] if bench else argv)
+        args = parser.parse_args(argv[1:] if command else argv)
     except SystemExit as exit_:  # argparse printed "realtime-fer: error: ..." (or --help)
         return int(exit_.code or 0)
-    _quiet_libraries(args.verbose)
+    _quiet_libraries(getattr(args, "verbose", False))
     try:
-        with _native_stderr_silenced(not args.verbose), _StopOnSignal() as stop:
-            _check_numbers(args)
-            if bench:
+        with _native_stderr_silenced(not getattr(args, "verbose", False)), _StopOnSignal() as stop:
+            if command == "report":
+                return report_module.run(args)
+            mode = command or ("video" if args.video else "image" if args.image else "camera")
+            _check_numbers(args, mode)
+            if command == "eval":
+                return evaluate_video.run(args, lambda: _open_recognizer(args, "eval"), stop=stop.event, warn=_warn)
+            if command == "bench":
                 return _run_bench(args)
             if args.video:
                 return _run_video(args, stop)

@@ -1,0 +1,183 @@
+"""``--video`` with the offline (whole-track, non-causal) temporal stage: two passes over the file.
+
+Pass 1 runs detection, tracking and classification (temporal stage off) and keeps, per face
+and frame, only its numbers in a ``TrackBuffer``: box, score, track id, keypoints and raw
+probabilities, one float32 row of ``5 + 2k + C + 1`` values (~100 bytes with BlazeFace's 6
+keypoints and 7 classes), so an hour at 30 fps with one face is ~11 MB; frames are never
+kept. At the end of the file every track is filtered as a whole (``temporal.filter_track_offline``).
+Pass 2 (only with ``--output``) decodes the file again and draws and encodes each frame
+with the filtered labels (``Replay`` stands in for the recognizer in ``annotate.run``).
+CSV/JSONL rows are written straight from the buffer before pass 2, so they never depend on it. Pass 2 costs one more decode per frame but no detection or classification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.faces import Faces, FrameResult
+from ..core.temporal import TemporalSettings, filter_track_offline
+
+
+class TrackBuffer:
+    """A table sink (``write(result, name)``, ``close()``) that keeps every face's numbers, compactly.
+
+    Rows are float32 ``[x1, y1, x2, y2, score, track_id, kp_x0, kp_y0, ..., raw_0 .. raw_{C-1}]``.
+    """
+
+    def __init__(self, labels):
+        self.labels = tuple(labels)
+        self._index: list[int] = []
+        self._time_ms: list[float] = []
+        self._rows: list[np.ndarray | None] = []
+        self.num_keypoints: int | None = None
+        self.rows_written = 0
+
+    def write(self, result: FrameResult, name: str | None = None) -> None:
+        faces = result.faces
+        self._index.append(int(result.index))
+        self._time_ms.append(float(result.time_ms))
+        if not len(faces):
+            self._rows.append(None)
+            return
+        self.num_keypoints = faces.keypoints.shape[1]
+        raw = faces.raw_probs if faces.raw_probs is not None else np.full((len(faces), len(self.labels)), np.nan)
+        packed = np.concatenate([faces.boxes, faces.scores[:, None], faces.track_ids[:, None].astype(np.float32),
+                                 faces.keypoints.reshape(len(faces), -1), raw], axis=1).astype(np.float32)
+        self._rows.append(packed)
+        self.rows_written += len(faces)
+
+    def close(self) -> None:
+        pass
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def finish(self, settings: TemporalSettings) -> "Replay":
+        """Filter every track as a whole; returns the per-frame results to write."""
+        counts = np.array([0 if r is None else len(r) for r in self._rows], np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)])
+        k = self.num_keypoints or 2
+        width = 6 + 2 * k + len(self.labels)
+        table = (np.concatenate([r for r in self._rows if r is not None]) if counts.sum()
+                 else np.zeros((0, width), np.float32))
+        self._rows = []  # the packed table replaces the per-frame pieces
+        frame_of_row = np.repeat(np.arange(len(counts)), counts)
+        times = np.asarray(self._time_ms, np.float64)
+        raw = table[:, 6 + 2 * k:]
+        probs, labels = raw.copy(), np.zeros(len(table), np.int64)
+        finite = np.isfinite(raw).all(axis=1)
+        labels[finite] = raw[finite].argmax(axis=1)
+        track_ids = table[:, 5].astype(np.int64)
+        for track in np.unique(track_ids[(track_ids >= 0) & finite]):
+            rows = np.flatnonzero((track_ids == track) & finite)  # already in frame order
+            probs[rows], labels[rows] = filter_track_offline(times[frame_of_row[rows]], raw[rows], settings)
+        return Replay(self.labels, self._index, times, starts, table, probs, labels, k)
+
+
+@dataclass
+class Replay:
+    """The filtered results of a ``TrackBuffer``, served by frame index like a recognizer would.
+
+    ``process(image, index, ...)`` returns the stored ``FrameResult`` of that frame (no faces for
+    a frame pass 1 never saw), so ``annotate.run`` can draw and write them in pass 2.
+    """
+
+    labels: tuple[str, ...]
+    indices: list[int]
+    times_ms: np.ndarray
+    starts: np.ndarray
+    table: np.ndarray
+    probs: np.ndarray
+    label_ids: np.ndarray
+    num_keypoints: int
+    provider: str = "replay"
+
+    def __post_init__(self):
+        self._position = {index: pos for pos, index in enumerate(self.indices)}
+
+    def result(self, position: int) -> FrameResult:
+        lo, hi = int(self.starts[position]), int(self.starts[position + 1])
+        rows, k = self.table[lo:hi], self.num_keypoints
+        faces = Faces(rows[:, :4], rows[:, 4], rows[:, 6:6 + 2 * k].reshape(-1, k, 2), rows[:, 5].astype(np.int64),
+                      rows[:, 6 + 2 * k:], self.probs[lo:hi], self.label_ids[lo:hi])
+        return FrameResult(self.indices[position], float(self.times_ms[position]), faces, self.labels)
+
+    def results(self) -> Iterator[FrameResult]:
+        for position in range(len(self.indices)):
+            yield self.result(position)
+
+    def process(self, image, index: int | None = None, time_ms: float | None = None, **_ignored) -> FrameResult:
+        position = self._position.get(index)
+        if position is None:
+            return FrameResult(int(index or 0), float(time_ms or 0.0), Faces.empty(self.num_keypoints), self.labels)
+        return self.result(position)
+
+    def reset(self) -> None:
+        pass
+
+
+def run_offline_video(args, stop, settings: TemporalSettings, *, open_recognizer: Callable, detect_ahead: Callable,
+                      table_sinks: Callable, progress: Callable, warn: Callable[[str], None]):
+    """The ``--video`` job in offline mode; returns ``(RunStats of pass 1 with the wall time of both passes,
+    frame count the file announces)``.
+
+    ``open_recognizer()``, ``detect_ahead(recognizer)``, ``table_sinks(labels, stack)`` and
+    ``progress(total, title)`` are the CLI's own helpers (so both paths build things alike).
+    Interrupted in pass 1: the tables are written from what was recognized, the video is not.
+    """
+    import contextlib
+
+    from .annotate import StageTimer, run
+    from .overlay import Overlay
+    from ..io.sinks import VideoSink
+    from ..io.sources import VideoFileSource
+
+    source = VideoFileSource(args.video, max_frames=args.max_frames)
+    total = announced = source.info.frame_count
+    if total is not None and args.max_frames is not None:
+        total = min(total, args.max_frames)
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        recognizer = stack.enter_context(open_recognizer())
+        labels = recognizer.labels
+        ahead = detect_ahead(recognizer)
+        if ahead is not None:
+            stack.callback(ahead.close)
+        buffer = TrackBuffer(labels)
+        bar, update, finish = progress(total, "recognizing")
+        with bar:
+            stats = run(source, recognizer, tables=[buffer], progress=update, stop=stop.event, ahead=ahead)
+            finish(stats.frames)
+    replay = buffer.finish(settings)
+    interrupted = stop.event.is_set()
+    with contextlib.ExitStack() as stack:  # tables first, straight from the buffer: they never depend on pass 2
+        tables = table_sinks(labels, stack)
+        for result in replay.results():
+            for table in tables:
+                table.write(result, None)
+        for table in tables:
+            table.close()
+    if not args.output:
+        return stats, announced
+    if interrupted:
+        warn(f"interrupted: {args.output} was not written (the offline filter draws in a second pass); "
+             "the tables cover the recognized frames")
+        return stats, announced
+    with contextlib.ExitStack() as stack:
+        second = VideoFileSource(args.video, max_frames=stats.frames)
+        stack.callback(second.close)
+        timer = StageTimer()
+        video = VideoSink(args.output, second.info.fps, second.info.size, overwrite=args.overwrite, timer=timer)
+        stack.callback(video.close)
+        bar, update, finish = progress(stats.frames, "writing")
+        with bar:
+            written = run(second, replay, overlay=Overlay(labels), video=video, progress=update, stop=stop.event,
+                          hud=bool(args.hud), timer=timer)
+            finish(written.frames)
+    stats.wall_s += written.wall_s  # fps over both passes
+    if written.frames < stats.frames and not stop.event.is_set():
+        warn(f"{args.output}: the second pass decoded {written.frames} of {stats.frames} frames; the video ends there")
+    return stats, announced
