@@ -42,7 +42,7 @@ EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
 RANGES = ("short", "full", "auto", "both")
-DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short"}
+DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short", "eval": "short"}
 """Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
 
 * Pexels clip (640x360, one face): short 2.4 ms median per frame, face in 200/200 frames;
@@ -203,7 +203,7 @@ def _native_stderr_silenced(enabled: bool):
         os.close(devnull)
 
 
-DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2}
+DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2, "eval": 2}
 """Measured on the Pexels clip (2-core CPU, int8 model): ``bench`` ran at 259 fps with detection
 on every frame (ratio 0.42 to one-thread decode+encode) and 445 fps every 2nd frame (0.65),
 with 99.6 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the

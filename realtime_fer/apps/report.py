@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, MissingDependencyError
 
 PALETTE = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701", "neutral": "#7f7f7f",
            "sad": "#1f77b4", "surprise": "#17becf", "contempt": "#e377c2"}
@@ -138,8 +138,11 @@ def summarize(tracks: list[Track], labels) -> dict:
 
 def plot_track(track: Track, labels, path: Path) -> Path:
     """Write the timeline PNG of one track: probabilities over time, the shown label as a band below."""
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        raise MissingDependencyError("report: expected matplotlib for the plots, got no matplotlib module; "
+                                     "pip install \"realtime-fer[report]\" (or pip install matplotlib)") from None
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch

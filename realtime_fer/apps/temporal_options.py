@@ -13,7 +13,7 @@ import argparse
 from ..core.temporal import MODES, OFF, TemporalSettings, default_settings
 from ..errors import InputError
 
-DEFAULT_MODE = {"camera": "live", "image": "live", "bench": "live", "video": "offline", "eval": "live"}
+DEFAULT_MODE = {"camera": "live", "image": "live", "bench": "live", "video": "offline", "eval": "offline"}
 """--video defaults to the whole-track (offline) filter: on the Pexels clip and woman2 it is right as often as
 the live one, turns happy earlier and switches less (benchmarks/bench_temporal.py); streams can only be causal."""
 
