@@ -89,3 +89,32 @@ def test_track_buffer_replays_every_face_with_its_filtered_label():
     assert [r.top()[0][0] for r in results if len(r.faces)] == ["a"] * 20  # the blip at frame 10 is gone
     assert {r.top()[1][0] for r in results if len(r.faces)} == {"b"}
     assert len(replay.process(None, index=99).faces) == 0
+
+
+def test_sigterm_during_the_offline_first_pass_writes_the_recognized_rows(tmp_path, tiny_model):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO, write_face_video
+
+    long_video = write_face_video(tmp_path / "long.avi", frames=3000, fps=25, size=(320, 240))
+    out, table = tmp_path / "out.mp4", tmp_path / "out.csv"
+    process = subprocess.Popen([sys.executable, "-m", "realtime_fer.apps.cli", "--video", str(long_video), "--output",
+                                str(out), "--csv", str(table), "--model", str(tiny_model), "--temporal", "offline"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and process.poll() is None and not table.exists():
+        time.sleep(0.05)  # the header is written just before pass 1 starts
+    time.sleep(1.0)
+    assert process.poll() is None, "finished before it could be interrupted: " + process.stderr.read().decode()
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    err = err.decode()
+    assert process.returncode == 143, err
+    assert "Traceback" not in err and "was not written" in err
+    rows = read_csv(table)[1]
+    assert 0 < len(rows) < 3000
+    assert [int(r["frame"]) for r in rows] == list(range(len(rows)))

@@ -126,7 +126,8 @@ def run_offline_video(args, stop, settings: TemporalSettings, *, open_recognizer
 
     ``open_recognizer()``, ``detect_ahead(recognizer)``, ``table_sinks(labels, stack)`` and
     ``progress(total, title)`` are the CLI's own helpers (so both paths build things alike).
-    Interrupted in pass 1: the tables are written from what was recognized, the video is not.
+    The tables are opened before pass 1 and filled right after it, also when pass 1 is interrupted or
+    fails (with what was recognized); an interrupted pass 1 leaves no video.
     """
     import contextlib
 
@@ -139,27 +140,30 @@ def run_offline_video(args, stop, settings: TemporalSettings, *, open_recognizer
     total = announced = source.info.frame_count
     if total is not None and args.max_frames is not None:
         total = min(total, args.max_frames)
-    with contextlib.ExitStack() as stack:
-        stack.callback(source.close)
-        recognizer = stack.enter_context(open_recognizer())
-        labels = recognizer.labels
-        ahead = detect_ahead(recognizer)
-        if ahead is not None:
-            stack.callback(ahead.close)
-        buffer = TrackBuffer(labels)
-        bar, update, finish = progress(total, "recognizing")
-        with bar:
-            stats = run(source, recognizer, tables=[buffer], progress=update, stop=stop.event, ahead=ahead)
-            finish(stats.frames)
-    replay = buffer.finish(settings)
+    with contextlib.ExitStack() as outer:
+        tables, replay, stats = None, None, None
+        with contextlib.ExitStack() as stack:
+            stack.callback(source.close)
+            recognizer = stack.enter_context(open_recognizer())
+            labels = recognizer.labels
+            tables = table_sinks(labels, outer)  # opened (header written) now, filled after pass 1
+            ahead = detect_ahead(recognizer)
+            if ahead is not None:
+                stack.callback(ahead.close)
+            buffer = TrackBuffer(labels)
+            try:
+                bar, update, finish = progress(total, "recognizing")
+                with bar:
+                    stats = run(source, recognizer, tables=[buffer], progress=update, stop=stop.event, ahead=ahead)
+                    finish(stats.frames)
+            finally:  # even after an error: what was recognized reaches the tables
+                replay = buffer.finish(settings)
+                for result in replay.results():
+                    for table in tables:
+                        table.write(result, None)
+                for table in tables:
+                    table.close()
     interrupted = stop.event.is_set()
-    with contextlib.ExitStack() as stack:  # tables first, straight from the buffer: they never depend on pass 2
-        tables = table_sinks(labels, stack)
-        for result in replay.results():
-            for table in tables:
-                table.write(result, None)
-        for table in tables:
-            table.close()
     if not args.output:
         return stats, announced
     if interrupted:
