@@ -340,8 +340,8 @@ def _run_video(args, stop: _StopOnSignal) -> int:
     from ..io.sinks import VideoSink
     from ..io.sources import VideoFileSource
 
-    if not (args.output or args.csv or args.jsonl):
-        raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
+    if not (args.output or args.csv or args.jsonl or args.report):
+        raise InputError("--video: expected at least one of --output, --csv, --jsonl, --report, got none; "
                          "e.g. --output OUT.mp4")
     _precheck_outputs(args, (args.video,))
     report = video_report.prepare(args)
