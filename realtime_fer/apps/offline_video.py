@@ -7,7 +7,8 @@ keypoints and 7 classes), so an hour at 30 fps with one face is ~11 MB; frames a
 kept. At the end of the file every track is filtered as a whole (``temporal.filter_track_offline``).
 Pass 2 (only with ``--output``) decodes the file again and draws and encodes each frame
 with the filtered labels (``Replay`` stands in for the recognizer in ``annotate.run``).
-CSV/JSONL rows are written straight from the buffer before pass 2, so they never depend on it. Pass 2 costs one more decode per frame but no detection or classification.
+CSV/JSONL rows are written straight from the buffer before pass 2, so they never depend on it.
+Pass 2 costs one more decode per frame but no detection or classification.
 """
 
 from __future__ import annotations

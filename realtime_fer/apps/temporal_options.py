@@ -50,7 +50,8 @@ def temporal_settings(args, mode: str) -> TemporalSettings:
     settings = default_settings(chosen)
     if chosen == "off":
         return OFF
-    checks = (("--tau", args.tau, 0.0, 60.0, "e.g. 0.3"), ("--switch-margin", args.switch_margin, 0.0, 1.0, "e.g. 0.15"),
+    checks = (("--tau", args.tau, 0.0, 60.0, "e.g. 0.3"),
+              ("--switch-margin", args.switch_margin, 0.0, 1.0, "e.g. 0.15"),
               ("--min-hold", args.min_hold, 0.0, 60.0, "e.g. 0.4"))
     for option, value, low, high, hint in checks:
         if value is not None and not low <= value <= high:
