@@ -104,28 +104,43 @@ class _LiveTrack:
         self.challenger = -1
         self.since_ms = 0.0
 
-    def step(self, time_ms: float, raw: np.ndarray, settings: TemporalSettings) -> tuple[np.ndarray, int]:
-        """Feed one frame's (C,) raw probabilities at ``time_ms``; returns (smoothed (C,) float32, shown label)."""
-        if self.probs is None or self.probs.shape != raw.shape:
-            self.probs = raw.astype(np.float32, copy=True)
-            self.shown = int(np.argmax(self.probs))
-            self.last_ms, self.challenger = time_ms, -1
-            return self.probs, self.shown
-        dt_s = (time_ms - self.last_ms) / 1000.0
-        if not dt_s > 0.0:  # repeated or missing time stamps: one frame at the default rate
-            dt_s = 1.0 / DEFAULT_FPS
-        self.last_ms = time_ms
-        alpha = 1.0 if settings.tau_s <= 0.0 else 1.0 - math.exp(-dt_s / settings.tau_s)
-        self.probs = (self.probs + alpha * (raw - self.probs)).astype(np.float32)
-        best = int(np.argmax(self.probs))
-        if best == self.shown or self.probs[best] - self.probs[self.shown] < settings.margin:
+    def start(self, time_ms: float, raw: np.ndarray) -> int:
+        """First frame of the track: probs = raw, shown = its argmax."""
+        self.probs = raw.astype(np.float32, copy=True)
+        self.shown = int(np.argmax(self.probs))
+        self.last_ms, self.challenger = time_ms, -1
+        return self.shown
+
+    def decide(self, time_ms: float, best: int, lead: float, settings: TemporalSettings) -> int:
+        """Hysteresis: ``best`` = argmax of the smoothed probs, ``lead`` = probs[best] - probs[shown]."""
+        if best == self.shown or lead < settings.margin:
             self.challenger = -1
         else:
             if best != self.challenger:
                 self.challenger, self.since_ms = best, time_ms
             if (time_ms - self.since_ms) / 1000.0 >= settings.min_hold_s - 1e-9:
                 self.shown, self.challenger = best, -1
-        return self.probs, self.shown
+        self.last_ms = time_ms
+        return self.shown
+
+    def step(self, time_ms: float, raw: np.ndarray, settings: TemporalSettings) -> tuple[np.ndarray, int]:
+        """Feed one frame's (C,) raw probabilities at ``time_ms``; returns (smoothed (C,) float32, shown label)."""
+        if self.probs is None or self.probs.shape != raw.shape:
+            self.start(time_ms, raw)
+            return self.probs, self.shown
+        dt_s = (time_ms - self.last_ms) / 1000.0 if time_ms > self.last_ms else 1.0 / DEFAULT_FPS
+        alpha = 1.0 if settings.tau_s <= 0.0 else -math.expm1(-dt_s / settings.tau_s)  # as _alphas, for one value
+        self.probs = (self.probs + alpha * (raw - self.probs)).astype(np.float32)
+        best = int(np.argmax(self.probs))
+        return self.probs, self.decide(time_ms, best, float(self.probs[best] - self.probs[self.shown]), settings)
+
+
+def _alphas(gaps_ms: np.ndarray, tau_s: float) -> np.ndarray:
+    """EMA weights of new values, ``1 - exp(-dt / tau)`` per (k,) gap in ms (repeated or missing stamps: one
+    frame at DEFAULT_FPS; tau 0: 1)."""
+    dt = np.asarray(gaps_ms, np.float64) / 1000.0
+    dt = np.where(dt > 0.0, dt, 1.0 / DEFAULT_FPS)
+    return np.ones_like(dt) if tau_s <= 0.0 else -np.expm1(-dt / tau_s)
 
 
 class LiveFilter:
@@ -150,13 +165,28 @@ class LiveFilter:
             return faces.replace(probs=raw.copy(), label_ids=raw.argmax(axis=1) if len(faces) else None)
         probs = raw.copy()
         labels = raw.argmax(axis=1).astype(np.int64)
+        rows, states = [], []  # tracked faces with history: updated together, one numpy op per step
         for i, track_id in enumerate(faces.track_ids.tolist()):
             if track_id < 0:
                 continue
             state = self._tracks.get(track_id)
-            if state is None:
+            if state is None or state.probs is None or state.probs.shape != raw[i].shape:
                 state = self._tracks[track_id] = _LiveTrack()
-            probs[i], labels[i] = state.step(float(time_ms), raw[i], self.settings)
+                labels[i] = state.start(float(time_ms), raw[i])
+            else:
+                rows.append(i)
+                states.append(state)
+        if rows:
+            previous = np.stack([state.probs for state in states])
+            alphas = _alphas(np.array([time_ms - state.last_ms for state in states]), self.settings.tau_s)
+            smoothed = (previous + alphas[:, None] * (raw[rows] - previous)).astype(np.float32)
+            best = smoothed.argmax(axis=1)
+            shown = np.array([state.shown for state in states])
+            leads = (smoothed[np.arange(len(rows)), best] - smoothed[np.arange(len(rows)), shown]).tolist()
+            for k, (i, state) in enumerate(zip(rows, states)):
+                state.probs = smoothed[k]
+                labels[i] = state.decide(float(time_ms), int(best[k]), leads[k], self.settings)
+            probs[rows] = smoothed
         return faces.replace(probs=probs, label_ids=labels)
 
     __call__ = filter
