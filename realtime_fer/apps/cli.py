@@ -545,7 +545,11 @@ def main(argv: list[str] | None = None) -> int:
             mode = command or ("video" if args.video else "image" if args.image else "camera")
             _check_numbers(args, mode)
             if command == "eval":
-                return evaluate_video.run(args, lambda: _open_recognizer(args, "eval"), stop=stop.event, warn=_warn)
+                code = evaluate_video.run(args, lambda: _open_recognizer(args, "eval"), stop=stop.event, warn=_warn)
+                if stop.signum is not None:
+                    _warn("interrupted: the scores cover the frames read so far")
+                    return EXIT_SIGNAL[stop.signum]
+                return code
             if command == "bench":
                 return _run_bench(args)
             if args.video:

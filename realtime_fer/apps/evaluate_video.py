@@ -194,13 +194,15 @@ def choose_rows(faces: VideoFaces, side: str | None, length: int) -> np.ndarray:
     two or more faces, the leftmost / rightmost; with one, that face if its centre is on that half.
     """
     chosen = np.full(length, -1, np.int64)
-    track_length = {t: int(np.count_nonzero(faces.track == t)) for t in np.unique(faces.track)}
-    for frame in np.unique(faces.frame):
+    ids, counts = np.unique(faces.track, return_counts=True)
+    track_length = dict(zip(ids.tolist(), counts.tolist()))
+    order = np.argsort(faces.frame, kind="stable")
+    frames, starts = np.unique(faces.frame[order], return_index=True)
+    for frame, rows in zip(frames.tolist(), np.split(order, starts[1:])):
         if frame >= length:
-            continue
-        rows = np.flatnonzero(faces.frame == frame)
+            break
         if side is None:
-            chosen[frame] = max(rows, key=lambda r: track_length[faces.track[r]])
+            chosen[frame] = max(rows.tolist(), key=lambda r: track_length[int(faces.track[r])])
         elif len(rows) >= 2:
             ordered = rows[np.argsort(faces.cx[rows])]
             chosen[frame] = ordered[0] if side == "left" else ordered[-1]

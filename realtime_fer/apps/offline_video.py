@@ -165,6 +165,7 @@ def run_offline_video(args, stop, settings: TemporalSettings, *, open_recognizer
                 for table in tables:
                     table.close()
     interrupted = stop.event.is_set()
+    replay.provider = getattr(recognizer, "provider", "replay")  # for the HUD of pass 2
     if not args.output:
         return stats, announced
     if interrupted:
