@@ -2,9 +2,9 @@
 
 Pass 1 runs detection, tracking and classification (temporal stage off) and keeps, per face
 and frame, only its numbers in a ``TrackBuffer``: box, score, track id, keypoints and raw
-probabilities, one float32 row of ``5 + 2k + C + 1`` values (~100 bytes with BlazeFace's 6
-keypoints and 7 classes), so an hour at 30 fps with one face is ~11 MB; frames are never
-kept. At the end of the file every track is filtered as a whole (``temporal.filter_track_offline``).
+probabilities, one float32 row of ``6 + 2k + C`` values (100 bytes with BlazeFace's 6 keypoints
+and 7 classes) plus 24 bytes per frame, in flat arrays (no Python object per frame): an hour at
+30 fps with one face is ~13 MB; frames are never kept. At the end of the file every track is filtered as a whole (``temporal.filter_track_offline``).
 Pass 2 (only with ``--output``) decodes the file again and draws and encodes each frame
 with the filtered labels (``Replay`` stands in for the recognizer in ``annotate.run``).
 CSV/JSONL rows are written straight from the buffer before pass 2, so they never depend on it.
@@ -13,6 +13,7 @@ Pass 2 costs one more decode per frame but no detection or classification.
 
 from __future__ import annotations
 
+import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -30,9 +31,10 @@ class TrackBuffer:
 
     def __init__(self, labels):
         self.labels = tuple(labels)
-        self._index: list[int] = []
-        self._time_ms: list[float] = []
-        self._rows: list[np.ndarray | None] = []
+        self._index = array.array("q")  # per frame: its index, time stamp and number of faces
+        self._time_ms = array.array("d")
+        self._counts = array.array("q")
+        self._rows = array.array("f")  # all rows, flat: no Python object per frame
         self.num_keypoints: int | None = None
         self.rows_written = 0
 
@@ -40,14 +42,18 @@ class TrackBuffer:
         faces = result.faces
         self._index.append(int(result.index))
         self._time_ms.append(float(result.time_ms))
+        self._counts.append(len(faces))
         if not len(faces):
-            self._rows.append(None)
             return
-        self.num_keypoints = faces.keypoints.shape[1]
+        if self.num_keypoints is None:
+            self.num_keypoints = faces.keypoints.shape[1]
+        elif faces.keypoints.shape[1] != self.num_keypoints:
+            raise ValueError(f"TrackBuffer: expected {self.num_keypoints} keypoints per face, got "
+                             f"{faces.keypoints.shape[1]}; use one detector per run")
         raw = faces.raw_probs if faces.raw_probs is not None else np.full((len(faces), len(self.labels)), np.nan)
         packed = np.concatenate([faces.boxes, faces.scores[:, None], faces.track_ids[:, None].astype(np.float32),
                                  faces.keypoints.reshape(len(faces), -1), raw], axis=1).astype(np.float32)
-        self._rows.append(packed)
+        self._rows.frombytes(packed.tobytes())
         self.rows_written += len(faces)
 
     def close(self) -> None:
@@ -58,24 +64,26 @@ class TrackBuffer:
 
     def finish(self, settings: TemporalSettings) -> "Replay":
         """Filter every track as a whole; returns the per-frame results to write."""
-        counts = np.array([0 if r is None else len(r) for r in self._rows], np.int64)
+        counts = np.frombuffer(self._counts, np.int64) if len(self._counts) else np.zeros(0, np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)])
         k = self.num_keypoints or 2
         width = 6 + 2 * k + len(self.labels)
-        table = (np.concatenate([r for r in self._rows if r is not None]) if counts.sum()
-                 else np.zeros((0, width), np.float32))
-        self._rows = []  # the packed table replaces the per-frame pieces
+        table = np.frombuffer(self._rows, np.float32).reshape(-1, width) if len(self._rows) else \
+            np.zeros((0, width), np.float32)
         frame_of_row = np.repeat(np.arange(len(counts)), counts)
-        times = np.asarray(self._time_ms, np.float64)
+        times = np.frombuffer(self._time_ms, np.float64) if len(self._time_ms) else np.zeros(0)
+        indices = np.frombuffer(self._index, np.int64) if len(self._index) else np.zeros(0, np.int64)
         raw = table[:, 6 + 2 * k:]
         probs, labels = raw.copy(), np.zeros(len(table), np.int64)
         finite = np.isfinite(raw).all(axis=1)
         labels[finite] = raw[finite].argmax(axis=1)
         track_ids = table[:, 5].astype(np.int64)
-        for track in np.unique(track_ids[(track_ids >= 0) & finite]):
-            rows = np.flatnonzero((track_ids == track) & finite)  # already in frame order
+        usable = np.flatnonzero((track_ids >= 0) & finite)
+        by_track = usable[np.argsort(track_ids[usable], kind="stable")]  # stable: frame order within a track
+        tracks, first = np.unique(track_ids[by_track], return_index=True)
+        for rows in np.split(by_track, first[1:]) if len(tracks) else []:
             probs[rows], labels[rows] = filter_track_offline(times[frame_of_row[rows]], raw[rows], settings)
-        return Replay(self.labels, self._index, times, starts, table, probs, labels, k)
+        return Replay(self.labels, indices, times, starts, table, probs, labels, k)
 
 
 @dataclass
@@ -87,7 +95,7 @@ class Replay:
     """
 
     labels: tuple[str, ...]
-    indices: list[int]
+    indices: np.ndarray
     times_ms: np.ndarray
     starts: np.ndarray
     table: np.ndarray
@@ -96,22 +104,26 @@ class Replay:
     num_keypoints: int
     provider: str = "replay"
 
-    def __post_init__(self):
-        self._position = {index: pos for pos, index in enumerate(self.indices)}
+    def position(self, index) -> int | None:
+        """Where frame ``index`` is stored (frames come in increasing order), or None."""
+        if index is None or not len(self.indices):
+            return None
+        pos = int(np.searchsorted(self.indices, index))
+        return pos if pos < len(self.indices) and self.indices[pos] == index else None
 
     def result(self, position: int) -> FrameResult:
         lo, hi = int(self.starts[position]), int(self.starts[position + 1])
         rows, k = self.table[lo:hi], self.num_keypoints
         faces = Faces(rows[:, :4], rows[:, 4], rows[:, 6:6 + 2 * k].reshape(-1, k, 2), rows[:, 5].astype(np.int64),
                       rows[:, 6 + 2 * k:], self.probs[lo:hi], self.label_ids[lo:hi])
-        return FrameResult(self.indices[position], float(self.times_ms[position]), faces, self.labels)
+        return FrameResult(int(self.indices[position]), float(self.times_ms[position]), faces, self.labels)
 
     def results(self) -> Iterator[FrameResult]:
         for position in range(len(self.indices)):
             yield self.result(position)
 
     def process(self, image, index: int | None = None, time_ms: float | None = None, **_ignored) -> FrameResult:
-        position = self._position.get(index)
+        position = self.position(index)
         if position is None:
             return FrameResult(int(index or 0), float(time_ms or 0.0), Faces.empty(self.num_keypoints), self.labels)
         return self.result(position)
