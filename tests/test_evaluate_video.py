@@ -114,6 +114,12 @@ def test_compare_scores_a_grid_and_names_the_best(capsys, tmp_path, brightness_m
     assert best["abaw_f1"] == max(r["abaw_f1"] for r in report["results"])
     code, out, _ = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--compare")
     assert code == 0 and "best by ABAW macro-F1" in out and "confusion" in out
+    chosen = eval_json(capsys, video, annotation, "--model", brightness_model, "--setting", "live:0.065:0:0",
+                       "--setting", "offline:1")
+    assert [r["setting"] for r in chosen["results"]] == [settings[0], "live tau=0.065s margin=0 hold=0s",
+                                                          "offline tau=1s margin=0.2 hold=0.4s"]
+    code, _, err = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--setting", "live:x")
+    assert code == 2 and "--setting live:x" in err
 
 
 def test_two_people_are_scored_by_side_and_folders_match_by_name(capsys, tmp_path, brightness_model):

@@ -292,6 +292,21 @@ def evaluate(items: list[tuple[str, VideoFaces, np.ndarray, str | None]], labels
             "main": results[0]["setting"], "best": best["setting"]}
 
 
+def parse_setting(spec: str) -> TemporalSettings:
+    """``MODE[:TAU[:MARGIN[:HOLD]]]`` -> TemporalSettings (parts left out: the mode's defaults); InputError if bad."""
+    parts = spec.split(":")
+    try:
+        base = default_settings(parts[0])
+        values = [float(v) for v in parts[1:]]
+        if len(values) > 3:
+            raise ValueError("too many parts")
+        names = ("tau_s", "margin", "min_hold_s")
+        return base if base.mode == "off" else base.with_(**dict(zip(names, values)))
+    except ValueError as exc:
+        raise InputError(f"--setting {spec}: expected MODE[:TAU[:MARGIN[:HOLD]]] with MODE live, offline or off "
+                         f"and numbers in range, got {exc}; e.g. --setting live:0.3:0.15:0.4") from None
+
+
 def build_parser(prog: str, add_common) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"{prog} eval", description="Score videos or frame folders against "
                                      "Aff-Wild2 / ABAW EXPR per-frame annotations (macro-F1 over 8 classes, "
@@ -301,6 +316,9 @@ def build_parser(prog: str, add_common) -> argparse.ArgumentParser:
     parser.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (videos: their own)")
     parser.add_argument("--compare", action="store_true", help="also score raw, live and offline settings in a grid "
                         "and name the best by ABAW macro-F1")
+    parser.add_argument("--setting", action="append", default=[], metavar="MODE[:TAU[:MARGIN[:HOLD]]]",
+                        help="also score this temporal setting (repeatable), e.g. live:0.3:0.15:0.4 or "
+                             "offline:1.0; parts left out take that mode's defaults")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     add_common(parser)
     return parser
@@ -316,6 +334,10 @@ def run(args, open_recognizer, stop=None, warn=print) -> int:
     for message in warnings:
         warn(message)
     main = temporal_settings(args, "eval")
+    grid = [main] + [parse_setting(spec) for spec in args.setting]
+    if args.compare:
+        grid += comparison_grid(main)
+    grid = list(dict.fromkeys(grid))  # keep the order, drop repeats
     items = []
     with open_recognizer() as recognizer:
         labels = recognizer.labels
@@ -323,7 +345,7 @@ def run(args, open_recognizer, stop=None, warn=print) -> int:
             faces = recognize(recognizer, video, args.fps, stop, args.max_frames)
             for file, side in annotations:
                 items.append((file.stem, faces, read_annotation(file), side))
-    report = evaluate(items, labels, comparison_grid(main) if args.compare else [main])
+    report = evaluate(items, labels, grid)
     if args.json:
         print(json.dumps(report))
     else:
