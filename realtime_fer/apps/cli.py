@@ -7,6 +7,8 @@ Usage::
     realtime-fer --video IN.mp4 --output OUT.mp4 [--csv OUT.csv] [--jsonl OUT.jsonl]
     realtime-fer --image IN.jpg [--output OUT.jpg] | --image FOLDER [--output FOLDER] [--csv F]
     realtime-fer bench [--video IN | --synthetic [--faces N]] [--provider P] [--json]
+    realtime-fer eval VIDEOS ANNOTATIONS [--compare] [--json]   # score against ABAW EXPR labels
+    realtime-fer report faces.csv --out DIR                     # timelines and shares per track
 
 Exit codes:
     0   success (also when a truncated video ended early: a warning says so);
@@ -234,7 +236,6 @@ def _detector_range(args, mode: str) -> str:
 def _open_recognizer(args, mode: str):
     """Build the Recognizer (model, provider, detector); FerError on bad model/provider/dependency."""
     from ..core.pipeline import Recognizer
-
     from ..core.temporal import OFF
 
     model = Path(args.model) if args.model else None
