@@ -1,6 +1,6 @@
 """Steady labels that still follow real changes: label switches, accuracy, delay and cost of the temporal stage.
 
-    python benchmarks/bench_temporal.py [--model PATH] [--speed-repeats 3] [--json]
+    python benchmarks/bench_temporal.py [--model PATH] [--speed-repeats 3] [--grid] [--json]
 
 1. ``woman2.mp4`` (a woman talking and smiling, one track): shown-label switches per minute,
    raw / the former EMA 0.6 / live default / offline default. Target <= 20 for live and offline.
@@ -75,7 +75,22 @@ def happy_turn_s(frames, times_ms, labels, happy: int) -> float | None:
     return (times_ms[k] - times_ms[position[HAPPY_FROM]]) / 1000.0
 
 
-def label_figures(model: Path) -> dict:
+def grid_settings() -> dict:
+    """A grid of live and offline settings around the defaults (``--grid``), for re-tuning after a model change."""
+    from realtime_fer.core.temporal import TemporalSettings
+
+    grid = {}
+    for mode, taus, margins, holds in (("live", (0.15, 0.3, 0.5), (0.1, 0.15, 0.2), (0.2, 0.3, 0.4, 0.6)),
+                                       ("offline", (0.25, 0.5, 1.0), (0.1, 0.2, 0.3), (0.4, 0.8))):
+        for tau in taus:
+            for margin in margins:
+                for hold in holds:
+                    settings = TemporalSettings(mode, tau, margin, hold)
+                    grid[settings.describe()] = settings
+    return grid
+
+
+def label_figures(model: Path, compared: dict | None = None) -> dict:
     import numpy as np
 
     from realtime_fer.apps.evaluate_video import read_annotation, recognize
@@ -89,7 +104,7 @@ def label_figures(model: Path) -> dict:
         names = rec.labels
     truth = read_annotation(PEXELS_LABELS)
     abaw_to_model = {4: names.index("happy"), 5: names.index("sad")}
-    for name, settings in settings_compared().items():
+    for name, settings in (compared or settings_compared()).items():
         frames, times, labels = main_track_labels(woman, settings)
         minutes = (times[-1] - times[0]) / 60000.0
         row = {"woman2_switches": label_switches(labels), "woman2_switches_per_min": label_switches(labels) / minutes,
@@ -156,14 +171,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model")
     parser.add_argument("--speed-repeats", type=int, default=3, help="0 skips the speed part")
+    parser.add_argument("--grid", action="store_true", help="also print a grid of live/offline settings (re-tuning)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     for path in (WOMAN2, PEXELS, PEXELS_LABELS):
         if not path.is_file():
             raise SystemExit(f"bench_temporal: expected {path} (../shared/data/samples), got no such file")
     model, described = model_path(args.model)
+    compared = {**settings_compared(), **(grid_settings() if args.grid else {})}
     report = {"model": described, "cpus": os.cpu_count(), "load_avg": [round(x, 1) for x in os.getloadavg()],
-              "labels": label_figures(model),
+              "labels": label_figures(model, compared),
               "live_filter_us_per_frame": {n: live_filter_cost_us(n) for n in (1, 5)}}
     if args.speed_repeats > 0:
         report["speed"] = speed_figures(args.speed_repeats)
@@ -171,10 +188,10 @@ def main() -> None:
         print(json.dumps(report))
         return
     print(f"model: {described}; cpus {report['cpus']}; load avg {report['load_avg']}")
-    print(f"{'setting':18} {'woman2 switches/min':>20} {'Pexels % right':>15} {'happy turn (s)':>15}")
+    print(f"{'setting':40} {'woman2 switches/min':>20} {'Pexels % right':>15} {'happy turn (s)':>15}")
     for name, row in report["labels"].items():
         turn = row["pexels_happy_turn_s"]
-        print(f"{name:18} {row['woman2_switches_per_min']:20.1f} {row['pexels_percent_right']:14.1f}% "
+        print(f"{name:40} {row['woman2_switches_per_min']:20.1f} {row['pexels_percent_right']:14.1f}% "
               f"{'never' if turn is None else f'{turn:+.2f}':>15}")
     print("targets: <= 20 switches/min (live and offline defaults), >= 95 % right, happy turn <= +0.5 s")
     cost = report["live_filter_us_per_frame"]
