@@ -114,3 +114,19 @@ def test_off_mode_and_bad_settings():
     for kwargs, name in (({"mode": "smooth"}, "mode"), ({"tau_s": -1}, "tau_s"), ({"margin": 2}, "margin")):
         with pytest.raises(ValueError, match=name):
             TemporalSettings(**kwargs)
+
+
+def test_the_stream_filter_and_the_per_track_function_agree():
+    times, raw = step_track(25, seconds=5, change_s=2.0, blips=[(3.5, 0.6)])
+    jitter = np.random.default_rng(1).uniform(0, 20, len(times))  # uneven time stamps
+    times = times + jitter
+    stage = LiveFilter(LIVE_DEFAULT)
+    shown, smoothed = [], []
+    for t in range(len(times)):
+        faces = Faces(np.array([[0, 0, 10, 10]]), np.ones(1), np.zeros((1, 2, 2)), [4], raw_probs=raw[t:t + 1])
+        out = stage(faces, times[t])
+        shown.append(int(out.label_ids[0]))
+        smoothed.append(out.probs[0])
+    probs, labels = filter_track_live(times, raw, LIVE_DEFAULT)
+    assert labels.tolist() == shown and probs == pytest.approx(np.array(smoothed), abs=1e-6)
+    assert label_switches(labels) >= 2  # the step and the 0.6 s change both show
