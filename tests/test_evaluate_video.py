@@ -92,7 +92,8 @@ def test_single_video_counts_missing_faces_as_misses(capsys, tmp_path, brightnes
     video = write_video(tmp_path / "clip.avi", [one_face()] * 14 + [background()] * 6)
     labels = [p] * 10 + [q] * 4 + [p] * 6 + [-1] * 3  # 3 unlabelled frames past the end of the video
     annotation = write_annotation(tmp_path / "clip.txt", labels)
-    report = eval_json(capsys, video, annotation, "--model", brightness_model, "--temporal", "off", "--detect-every", "1")
+    report = eval_json(capsys, video, annotation, "--model", brightness_model, "--temporal", "off",
+                       "--detect-every", "1")
     main = report["results"][0]
     assert main["setting"] == "off" and main["frames"] == 20 and main["no_face"] == 6
     assert main["coverage"] == pytest.approx(14 / 20) and main["accuracy_known"] == pytest.approx(10 / 20)
@@ -131,7 +132,8 @@ def test_two_people_are_scored_by_side_and_folders_match_by_name(capsys, tmp_pat
     write_annotation(annotations / "pair_left.txt", [predicted["left"]] * 10)
     write_annotation(annotations / "pair_right.txt", [predicted["right"]] * 10)
     write_annotation(annotations / "orphan.txt", [0] * 5)
-    code, out, err = run_cli(capsys, "eval", videos, annotations, "--model", brightness_model, "--temporal", "off", "--json",
+    code, out, err = run_cli(capsys, "eval", videos, annotations, "--model", brightness_model, "--temporal", "off",
+                             "--json",
                            "--detect-every", "1")
     assert code == 0, err
     assert "unlabelled.avi: no annotation" in err and "orphan.txt: no video" in err
@@ -141,7 +143,8 @@ def test_two_people_are_scored_by_side_and_folders_match_by_name(capsys, tmp_pat
     # the sides swapped: every frame wrong
     write_annotation(annotations / "pair_left.txt", [predicted["right"]] * 10)
     write_annotation(annotations / "pair_right.txt", [predicted["left"]] * 10)
-    swapped = eval_json(capsys, videos, annotations, "--model", brightness_model, "--temporal", "off", "--detect-every", "1")
+    swapped = eval_json(capsys, videos, annotations, "--model", brightness_model, "--temporal", "off",
+                        "--detect-every", "1")
     assert swapped["results"][0]["accuracy_known"] == 0.0
 
 
@@ -185,5 +188,6 @@ def test_scores_by_hand():
     # class 0: tp 1, fp 0, fn 1 -> 2/3; class 4: tp 1, fp 2, fn 1 -> 2/5; Other: 0
     assert result["abaw_f1"] == pytest.approx((2 / 3 + 2 / 5) / 8)
     assert result["f1_known"] == pytest.approx((2 / 3 + 2 / 5) / 2)
+    assert result["f1_per_class"]["Neutral"] == pytest.approx(2 / 3, abs=1e-4) and result["f1_per_class"]["Other"] == 0
     assert result["accuracy_known"] == pytest.approx(2 / 4) and result["coverage"] == pytest.approx(4 / 5)
     assert model_to_abaw(LABELS7).tolist() == [1, 2, 3, 4, 0, 5, 6]  # angry .. surprise -> ABAW indices

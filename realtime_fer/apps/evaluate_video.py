@@ -228,12 +228,13 @@ def scores(truth: np.ndarray, predicted: np.ndarray, known: set[int]) -> dict:
     confusion = np.zeros((8, 9), np.int64)  # rows: truth 0-7; columns: predicted 0-7, then "no face"
     np.add.at(confusion, (t, np.where(p >= 0, p, 8)), 1)
 
+    def class_f1(c: int) -> float:
+        tp = confusion[c, c]
+        denominator = 2 * tp + (confusion[:, c].sum() - tp) + (confusion[c].sum() - tp)
+        return float(2 * tp / denominator) if denominator else 0.0
+
     def f1(classes) -> float:
-        values = []
-        for c in classes:
-            tp = confusion[c, c]
-            denominator = 2 * tp + (confusion[:, c].sum() - tp) + (confusion[c].sum() - tp)
-            values.append(2 * tp / denominator if denominator else 0.0)
+        values = [class_f1(c) for c in classes]
         return float(np.mean(values)) if values else 0.0
 
     known_rows = np.isin(t, sorted(known))
@@ -241,6 +242,7 @@ def scores(truth: np.ndarray, predicted: np.ndarray, known: set[int]) -> dict:
     return {"frames": int(labelled.sum()), "no_face": int(np.count_nonzero(p < 0)),
             "coverage": float(np.mean(p >= 0)) if len(p) else 0.0,
             "abaw_f1": f1(range(8)), "f1_known": f1(present),
+            "f1_per_class": {ABAW_CLASSES[c]: round(class_f1(c), 4) for c in range(8)},
             "accuracy_known": float(np.mean(p[known_rows] == t[known_rows])) if known_rows.any() else 0.0,
             "confusion": confusion.tolist()}
 
@@ -279,7 +281,8 @@ def evaluate(items: list[tuple[str, VideoFaces, np.ndarray, str | None]], labels
             switches += label_switches(seen)
             minutes += len(truth) / faces.fps / 60.0
             entry = scores(truth, predicted, known)
-            per_input.append({"input": name, **{k: v for k, v in entry.items() if k != "confusion"}})
+            pooled_only = ("confusion", "f1_per_class")
+            per_input.append({"input": name, **{k: v for k, v in entry.items() if k not in pooled_only}})
             pooled_truth.append(truth)
             pooled_pred.append(predicted)
         pooled = scores(np.concatenate(pooled_truth), np.concatenate(pooled_pred), known)
