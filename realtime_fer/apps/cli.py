@@ -249,7 +249,7 @@ def _open_recognizer(args, mode: str):
 def _check_numbers(args, mode: str) -> None:
     temporal_settings(args, mode)  # InputError for bad --temporal/--tau/--switch-margin/--min-hold/--smoothing
     if getattr(args, "report", None) and mode != "video":
-        raise InputError(f"--report: expected --video (reports need a whole file), got --{mode}; "
+        raise InputError(f"--report: expected --video (reports need a whole file), got {mode} mode; "
                          "run realtime-fer report faces.csv --out DIR on a CSV instead")
     if args.detect_every is not None and args.detect_every < 1:
         raise InputError(f"--detect-every: expected an integer >= 1, got {args.detect_every}; use 1 to detect "

@@ -40,7 +40,7 @@ def temporal_settings(args, mode: str) -> TemporalSettings:
     """The settings the options in ``args`` ask for in CLI ``mode``; InputError naming the bad option."""
     chosen = args.temporal or DEFAULT_MODE.get(mode, "live")
     if chosen == "offline" and mode not in ("video", "eval"):
-        raise InputError(f"--temporal offline: expected --video (a whole file is needed), got --{mode}; "
+        raise InputError(f"--temporal offline: expected --video or eval (a whole file is needed), got {mode} mode; "
                          "use --temporal live")
     if args.smoothing is not None:
         if not 0.0 <= args.smoothing < 1.0:
