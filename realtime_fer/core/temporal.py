@@ -129,9 +129,9 @@ class _LiveTrack:
             self.start(time_ms, raw)
             return self.probs, self.shown
         dt_s = (time_ms - self.last_ms) / 1000.0 if time_ms > self.last_ms else 1.0 / DEFAULT_FPS
-        alpha = 1.0 if settings.tau_s <= 0.0 else -math.expm1(-dt_s / settings.tau_s)  # as _alphas, for one value
-        self.probs = (self.probs + alpha * (raw - self.probs)).astype(np.float32)
-        best = int(np.argmax(self.probs))
+        alpha = 1.0 if settings.tau_s <= 0.0 else -math.expm1(-dt_s / settings.tau_s)  # _alphas, for one gap
+        self.probs = self.probs + np.float32(alpha) * (raw - self.probs)  # stays float32
+        best = int(self.probs.argmax())
         return self.probs, self.decide(time_ms, best, float(self.probs[best] - self.probs[self.shown]), settings)
 
 
@@ -164,29 +164,16 @@ class LiveFilter:
         if self.settings.mode == "off" or len(faces) == 0:
             return faces.replace(probs=raw.copy(), label_ids=raw.argmax(axis=1) if len(faces) else None)
         probs = raw.copy()
-        labels = raw.argmax(axis=1).astype(np.int64)
-        rows, states = [], []  # tracked faces with history: updated together, one numpy op per step
-        for i, track_id in enumerate(faces.track_ids.tolist()):
+        labels = np.empty(len(faces), np.int64)
+        time_ms = float(time_ms)
+        for i, track_id in enumerate(faces.track_ids.tolist()):  # per face: a few numpy ops on (C,) vectors
             if track_id < 0:
+                labels[i] = int(raw[i].argmax())
                 continue
             state = self._tracks.get(track_id)
-            if state is None or state.probs is None or state.probs.shape != raw[i].shape:
+            if state is None:
                 state = self._tracks[track_id] = _LiveTrack()
-                labels[i] = state.start(float(time_ms), raw[i])
-            else:
-                rows.append(i)
-                states.append(state)
-        if rows:
-            previous = np.stack([state.probs for state in states])
-            alphas = _alphas(np.array([time_ms - state.last_ms for state in states]), self.settings.tau_s)
-            smoothed = (previous + alphas[:, None] * (raw[rows] - previous)).astype(np.float32)
-            best = smoothed.argmax(axis=1)
-            shown = np.array([state.shown for state in states])
-            leads = (smoothed[np.arange(len(rows)), best] - smoothed[np.arange(len(rows)), shown]).tolist()
-            for k, (i, state) in enumerate(zip(rows, states)):
-                state.probs = smoothed[k]
-                labels[i] = state.decide(float(time_ms), int(best[k]), leads[k], self.settings)
-            probs[rows] = smoothed
+            probs[i], labels[i] = state.step(time_ms, raw[i], self.settings)
         return faces.replace(probs=probs, label_ids=labels)
 
     __call__ = filter
@@ -235,9 +222,7 @@ def smooth_probs_offline(times_ms: np.ndarray, raw: np.ndarray, tau_s: float) ->
     raw = np.asarray(raw, np.float64)
     if tau_s <= 0.0 or len(raw) < 2:
         return raw.astype(np.float32)
-    gaps = np.diff(np.asarray(times_ms, np.float64)) / 1000.0
-    gaps = np.where(gaps > 0, gaps, 1.0 / DEFAULT_FPS)
-    alphas = 1.0 - np.exp(-gaps / tau_s)
+    alphas = _alphas(np.diff(np.asarray(times_ms, np.float64)), tau_s)
     out = raw.copy()
     for t in range(1, len(out)):
         out[t] = out[t - 1] + alphas[t - 1] * (raw[t] - out[t - 1])
