@@ -118,7 +118,7 @@ def test_compare_scores_a_grid_and_names_the_best(capsys, tmp_path, brightness_m
     chosen = eval_json(capsys, video, annotation, "--model", brightness_model, "--setting", "live:0.065:0:0",
                        "--setting", "offline:1")
     assert [r["setting"] for r in chosen["results"]] == [settings[0], "live tau=0.065s margin=0 hold=0s",
-                                                          "offline tau=1s margin=0.2 hold=0.4s"]
+                                                          "offline tau=1s margin=0.3 hold=0.4s"]
     code, _, err = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--setting", "live:x")
     assert code == 2 and "--setting live:x" in err
 

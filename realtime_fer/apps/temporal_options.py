@@ -28,7 +28,7 @@ def add_temporal_arguments(group: argparse._ArgumentGroup) -> None:
                        help="probability smoothing time constant in seconds (default: 0.3 live, 0.5 offline)")
     group.add_argument("--switch-margin", type=float, default=None, metavar="F",
                        help="lead in probability a new label needs over the shown one (default: 0.15 live, "
-                            "0.2 offline)")
+                            "0.3 offline)")
     group.add_argument("--min-hold", type=float, default=None, metavar="S",
                        help="seconds that lead must last before the label switches (default 0.4)")
     group.add_argument("--smoothing", type=float, default=None, metavar="F",

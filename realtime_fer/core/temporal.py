@@ -81,7 +81,7 @@ class TemporalSettings:
 
 
 LIVE_DEFAULT = TemporalSettings("live", tau_s=0.3, margin=0.15, min_hold_s=0.4)
-OFFLINE_DEFAULT = TemporalSettings("offline", tau_s=0.5, margin=0.2, min_hold_s=0.4)
+OFFLINE_DEFAULT = TemporalSettings("offline", tau_s=0.5, margin=0.3, min_hold_s=0.4)
 """Chosen on woman2.mp4 and the Pexels clip with benchmarks/bench_temporal.py (see README "Steady labels")."""
 
 
