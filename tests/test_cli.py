@@ -422,7 +422,7 @@ def test_signal_during_video_leaves_playable_video_and_complete_csv(tmp_path, ti
     out, table = tmp_path / "out.mp4", tmp_path / "out.csv"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen([sys.executable, "-m", "realtime_fer.apps.cli", "--video", str(long_video), "--output",
-                                str(out), "--csv", str(table), "--model", str(tiny_model)],
+                                str(out), "--csv", str(table), "--model", str(tiny_model), "--temporal", "live"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and process.poll() is None:

@@ -18,12 +18,13 @@ LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
 
 def build_tiny_onnx(path: Path, labels=LABELS7, size: int = 48, channels: int = 1, seed: int = 0,
-                    input_name: str = "input", output_name: str = "probs", weights: np.ndarray | None = None) -> Path:
+                    input_name: str = "input", output_name: str = "probs", weights: np.ndarray | None = None,
+                    bias: np.ndarray | None = None) -> Path:
     """Write a Flatten->Gemm->Softmax model taking (N, size, size, channels) float32."""
     n_in = size * size * channels
     rng = np.random.default_rng(seed)
     w = rng.normal(0, 0.05, (n_in, len(labels))).astype(np.float32) if weights is None else weights.astype(np.float32)
-    b = np.zeros(len(labels), np.float32)
+    b = np.zeros(len(labels), np.float32) if bias is None else np.asarray(bias, np.float32)
     graph = helper.make_graph(
         [helper.make_node("Flatten", [input_name], ["flat"], axis=1),
          helper.make_node("Gemm", ["flat", "W", "B"], ["logits"]),

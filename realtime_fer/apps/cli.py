@@ -8,6 +8,8 @@ Usage::
     realtime-fer --video FRAMES_DIR --fps 30 --csv OUT.csv      # numbered frames 00001.jpg ... as a video
     realtime-fer --image IN.jpg [--output OUT.jpg] | --image FOLDER [--output FOLDER] [--csv F]
     realtime-fer bench [--video IN | --synthetic [--faces N]] [--provider P] [--json]
+    realtime-fer eval VIDEOS ANNOTATIONS [--compare] [--json]   # score against ABAW EXPR labels
+    realtime-fer report faces.csv --out DIR                     # timelines and shares per track
 
 Exit codes:
     0   success (also when a truncated or damaged video lost frames: a warning says how many and where);
@@ -38,6 +40,8 @@ from ..errors import FerError, InputError
 from .recognizer_setup import (DEFAULT_DETECT_EVERY, DEFAULT_RANGE, classifier_threads,  # noqa: F401 - re-exported
                                make_detect_ahead, open_recognizer)
 from .video_job import check_outputs, table_sinks
+from . import video_report
+from .temporal_options import add_temporal_arguments, temporal_settings
 
 PROG = "realtime-fer"
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
@@ -60,9 +64,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
     group.add_argument("--range", dest="detector_range", choices=RANGES,
                        help="BlazeFace range (default: short for --camera/--video, both for --image)")
-    group.add_argument("--smoothing", type=float, default=None, metavar="F",
-                       help="temporal smoothing (EMA memory) of probabilities in [0, 1); 0 = off "
-                            "(default: the recognizer's)")
+    add_temporal_arguments(group)
     group.add_argument("--detect-every", type=int, default=None, metavar="N",
                        help="run the detector every N frames, tracks coast in between (default: 2 for --video "
                             "and bench, 1 for --camera and --image)")
@@ -90,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "audio, .avi MJPEG), image, or folder")
     parser.add_argument("--csv", metavar="FILE", help="one row per face per frame")
     parser.add_argument("--jsonl", metavar="FILE", help="one JSON object per face per frame")
+    parser.add_argument("--report", metavar="DIR", help="--video: per-track timelines, shares and a summary as "
+                        "DIR/report.html + PNGs + summary.json (and DIR/faces.csv without --csv)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.add_argument("--no-window", action="store_true", help="--camera: live terminal table instead of a window")
     parser.add_argument("--hud", action=argparse.BooleanOptionalAction, default=None,
@@ -210,26 +214,33 @@ def _native_stderr_silenced(enabled: bool):
         os.close(devnull)
 
 
-def _recognizer_settings(args) -> dict:
+def _recognizer_settings(args, mode: str) -> dict:
+    """The recognizer options of ``args`` for ``mode``; an offline temporal filter runs after the
+    recognizer (on whole tracks), so the recognizer itself then smooths nothing."""
+    from ..core.temporal import OFF
+
+    temporal = temporal_settings(args, mode)
     return dict(model=args.model, provider=args.provider, detector=args.detector, detector_range=args.detector_range,
-                smoothing=args.smoothing, detect_every=args.detect_every, min_confidence=args.min_confidence,
-                threads=args.threads)
+                temporal=OFF if temporal.mode == "offline" else temporal, detect_every=args.detect_every,
+                min_confidence=args.min_confidence, threads=args.threads)
 
 
 def _open_recognizer(args, mode: str):
     """Build the Recognizer (model, provider, detector); FerError on bad model/provider/dependency."""
-    return open_recognizer(mode, **_recognizer_settings(args))
+    return open_recognizer(mode, **_recognizer_settings(args, mode))
 
 
-def _check_numbers(args) -> None:
+def _check_numbers(args, mode: str) -> None:
+    temporal_settings(args, mode)  # InputError for bad --temporal/--tau/--switch-margin/--min-hold/--smoothing
+    if getattr(args, "report", None) and mode != "video":
+        raise InputError(f"--report: expected --video (reports need a whole file), got {mode} mode; "
+                         "run realtime-fer report faces.csv --out DIR on a CSV instead")
     if getattr(args, "crf", None) is not None and not 0 <= args.crf <= 63:
         raise InputError(f"--crf: expected a quality number in [0, 63] (libx264: 0-51, lower = better), got "
                          f"{args.crf}; try 23")
     if getattr(args, "fps", None) is not None and not getattr(args, "video", None):
         raise InputError("--fps: expected it with --video FOLDER (numbered frames), got it without --video; "
                          "drop --fps")
-    if args.smoothing is not None and not 0.0 <= args.smoothing < 1.0:
-        raise InputError(f"--smoothing: expected a number in [0, 1), got {args.smoothing}; 0 turns smoothing off")
     if args.detect_every is not None and args.detect_every < 1:
         raise InputError(f"--detect-every: expected an integer >= 1, got {args.detect_every}; use 1 to detect "
                          "on every frame")
@@ -262,7 +273,7 @@ def _precheck_outputs(args, inputs: tuple, output_folder: bool = False) -> None:
                   video_output=bool(args.video or args.camera))
 
 
-def _progress(total: int | None):
+def _progress(total: int | None, title: str = "annotating"):
     """A rich progress bar on stderr (bar, count, fps, ETA) and a throttled update callback."""
     import time
 
@@ -270,7 +281,7 @@ def _progress(total: int | None):
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
                                TimeElapsedColumn, TimeRemainingColumn)
 
-    progress = Progress(TextColumn("[bold]annotating"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+    progress = Progress(TextColumn(f"[bold]{title}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                         TextColumn("{task.fields[fps]}"), TimeElapsedColumn(), TextColumn("ETA"),
                         TimeRemainingColumn(), console=Console(stderr=True), transient=False)
     task = progress.add_task("annotate", total=total, fps="")
@@ -292,6 +303,13 @@ def _progress(total: int | None):
 def _run_video(args, stop: _StopOnSignal) -> int:
     from .video_job import run_video_job
 
+    if not (args.output or args.csv or args.jsonl or args.report):
+        raise InputError("--video: expected at least one of --output, --csv, --jsonl, --report, got none; "
+                         "e.g. --output OUT.mp4")
+    report = video_report.prepare(args)
+    settings = temporal_settings(args, "video")
+    if settings.mode == "offline":
+        return _run_offline_video(args, stop, settings, report)
     state = {}
 
     def update(done: int, total: int | None) -> None:
@@ -306,13 +324,14 @@ def _run_video(args, stop: _StopOnSignal) -> int:
                                 overwrite=args.overwrite, workers=args.workers, max_frames=args.max_frames,
                                 hud=bool(args.hud), stop=stop.event, progress=update, codec=args.codec,
                                 preset=args.preset, crf=args.crf, audio=not args.no_audio, fps=args.fps,
-                                **_recognizer_settings(args))
+                                extra_tables=report.tables, **_recognizer_settings(args, "video"))
     finally:
         if "bar" in state:
             progress, _, finish = state["bar"]
             finish(state["done"])
             progress.stop()
-    outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl) if p)
+    report.finish(warn=_warn)
+    outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl, args.report) if p)
     encoded = f" ({summary['codec']}, audio {summary['audio'] or 'none'})" if summary["codec"] else ""
     print(f"{PROG}: {summary['frames']} frames, {summary['faces']} faces, {summary['fps']:.1f} fps -> {outputs}"
           f"{encoded}", file=sys.stderr)
@@ -334,6 +353,29 @@ def _run_video(args, stop: _StopOnSignal) -> int:
     if summary["truncated"]:
         _warn(f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames {args.video} announces; "
               "the file may be truncated or damaged (outputs cover the decodable frames)")
+    return EXIT_OK
+
+
+def _run_offline_video(args, stop: _StopOnSignal, settings, report) -> int:
+    """``--video --temporal offline``: recognize the whole file, filter each track, then write (two passes)."""
+    from .offline_video import run_offline_video
+
+    _precheck_outputs(args, (args.video,))
+    stats, expected = run_offline_video(
+        args, stop, settings, open_recognizer=lambda: _open_recognizer(args, "video"),
+        detect_ahead=lambda recognizer: _detect_ahead(args, recognizer, "video"),
+        table_sinks=lambda labels, stack: _table_sinks(args, labels, False, stack) + report.tables(labels, stack),
+        progress=_progress, warn=_warn)
+    report.finish(warn=_warn)
+    outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl, args.report) if p)
+    print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps -> {outputs}",
+          file=sys.stderr)
+    if stop.signum is not None:
+        _warn(f"interrupted after {stats.frames} frames; the tables are finalized up to the last recognized frame")
+        return EXIT_SIGNAL[stop.signum]
+    if args.max_frames is None and expected and stats.frames < min(expected - 2, 0.95 * expected):
+        _warn(f"decoded {stats.frames} of the ~{expected} frames {args.video} announces; the file may be "
+              "truncated or damaged (outputs cover the decodable frames)")
     return EXIT_OK
 
 
@@ -468,17 +510,35 @@ def _print_bench(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    bench = bool(argv) and argv[0] == "bench"
-    parser = build_bench_parser() if bench else build_parser()
+    command = argv[0] if argv and argv[0] in ("bench", "eval", "report") else None
+    if command == "eval":
+        from . import evaluate_video
+
+        parser = evaluate_video.build_parser(PROG, _add_common)
+    elif command == "report":
+        from . import report as report_module
+
+        parser = report_module.build_parser(PROG)
+    else:
+        parser = build_bench_parser() if command == "bench" else build_parser()
     try:
-        args = parser.parse_args(argv[1:] if bench else argv)
+        args = parser.parse_args(argv[1:] if command else argv)
     except SystemExit as exit_:  # argparse printed "realtime-fer: error: ..." (or --help)
         return int(exit_.code or 0)
-    _quiet_libraries(args.verbose)
+    _quiet_libraries(getattr(args, "verbose", False))
     try:
-        with _native_stderr_silenced(not args.verbose), _StopOnSignal() as stop:
-            _check_numbers(args)
-            if bench:
+        with _native_stderr_silenced(not getattr(args, "verbose", False)), _StopOnSignal() as stop:
+            if command == "report":
+                return report_module.run(args)
+            mode = command or ("video" if args.video else "image" if args.image else "camera")
+            _check_numbers(args, mode)
+            if command == "eval":
+                code = evaluate_video.run(args, lambda: _open_recognizer(args, "eval"), stop=stop.event, warn=_warn)
+                if stop.signum is not None:
+                    _warn("interrupted: the scores cover the frames read so far")
+                    return EXIT_SIGNAL[stop.signum]
+                return code
+            if command == "bench":
                 return _run_bench(args)
             if args.video:
                 return _run_video(args, stop)

@@ -104,7 +104,8 @@ class Overlay:
         bar_lengths = best_classes = None
         if self.bars and probs is not None and len(faces):
             bar_lengths = np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist()
-            best_classes = np.argmax(probs, axis=1).tolist()
+            shown = faces.label_ids if faces.label_ids is not None else np.argmax(probs, axis=1)
+            best_classes = shown.tolist()
         for k, (x1, y1, x2, y2) in enumerate(boxes):
             color = color_for(track_ids[k])
             cv2.rectangle(image, (x1, y1), (x2, y2), color, m.thickness, cv2.LINE_8)

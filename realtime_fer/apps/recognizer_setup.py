@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short"}
+DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short", "eval": "short"}
 """Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
 
 * Pexels clip (640x360, one face): short 2.4 ms median per frame, face in 200/200 frames;
@@ -24,7 +24,7 @@ fires more on non-faces; auto keeps short's speed only where faces are present. 
 because speed hardly matters there and group photos have small faces.  Use --range
 full/auto/both for small or distant faces in video."""
 
-DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2}
+DEFAULT_DETECT_EVERY = {"camera": 1, "video": 2, "image": 1, "bench": 2, "eval": 2}
 """Measured on the Pexels clip (2-core CPU, int8 model): ``bench`` ran at 259 fps with detection
 on every frame (ratio 0.42 to one-thread decode+encode) and 445 fps every 2nd frame (0.65),
 with 99.6 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the
@@ -46,7 +46,8 @@ def classifier_threads(mode: str, cores: int | None = None) -> int:
 
 def open_recognizer(mode: str, *, model: str | Path | None = None, provider: str = "auto",
                     detector: str = "blazeface", detector_range: str | None = None, smoothing: float | None = None,
-                    detect_every: int | None = None, min_confidence: float = 0.5, threads: int | None = None):
+                    detect_every: int | None = None, min_confidence: float = 0.5, threads: int | None = None,
+                    temporal=None):
     """A ``Recognizer`` with ``mode``'s defaults for whatever is None.
 
     Raises:
@@ -55,6 +56,8 @@ def open_recognizer(mode: str, *, model: str | Path | None = None, provider: str
     from ..core.pipeline import Recognizer
 
     options = {} if smoothing is None else {"smoothing": smoothing}
+    if temporal is not None:  # a core.temporal.TemporalSettings (None: the recognizer's live default)
+        options["temporal"] = temporal
     return Recognizer(Path(model) if model else None, provider=provider, detector=detector,
                       detector_range=detector_range or DEFAULT_RANGE[mode], min_confidence=min_confidence,
                       detect_every=detect_every if detect_every is not None else DEFAULT_DETECT_EVERY[mode],

@@ -58,7 +58,7 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
                   hud: bool = False, recognizer=None, stop: threading.Event | None = None,
                   progress: Callable[[int, int | None], None] | None = None, codec: str | None = None,
                   preset: str | None = None, crf: float | None = None, audio: bool = True,
-                  fps: float | None = None) -> dict:
+                  fps: float | None = None, temporal=None, extra_tables: Callable | None = None) -> dict:
     """Annotate ``input_path`` into ``output`` (annotated video) and/or ``csv`` / ``jsonl`` tables.
 
     Args:
@@ -76,6 +76,10 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
             provider is CUDA/TensorRT and it opens); preset / crf: its speed preset and quality.
         audio: carry the input's audio over into ``output`` (stream copy; AAC where needed).
         fps: frame rate of a frame folder (required for folders, refused for files).
+        temporal: a causal ``core.temporal.TemporalSettings`` for the recognizer it builds (None: the
+            live default); the offline filter is the CLI's two-pass ``--temporal offline`` path.
+        extra_tables: ``extra_tables(labels, stack) -> [table sinks]`` fed like the CSV (e.g. the
+            ``--report`` hook of ``apps.video_report``).
 
     Returns:
         ``{"input", "output", "csv", "jsonl", "frames", "faces", "rows", "tracks", "fps", "seconds",
@@ -98,7 +102,7 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
     from .recognizer_setup import make_detect_ahead, open_recognizer
     from ..io.sinks import VideoSink
 
-    if not (output or csv or jsonl):
+    if not (output or csv or jsonl or extra_tables):
         raise InputError("--video: expected at least one of --output, --csv, --jsonl, got none; "
                          "e.g. --output OUT.mp4")
     check_outputs((input_path,), output, csv, jsonl, overwrite=overwrite, video_output=True)
@@ -113,7 +117,8 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
         if recognizer is None:
             recognizer = stack.enter_context(open_recognizer(
                 "video", model=model, provider=provider, detector=detector, detector_range=detector_range,
-                smoothing=smoothing, detect_every=detect_every, min_confidence=min_confidence, threads=threads))
+                smoothing=smoothing, detect_every=detect_every, min_confidence=min_confidence, threads=threads,
+                temporal=temporal))
         else:
             recognizer.reset()
         ahead = make_detect_ahead(recognizer, "video", workers=workers, detector=detector,
@@ -131,6 +136,8 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
                               full_audio=lambda: source.end_reason == "eof")
             stack.callback(video.close)
         tables = table_sinks(recognizer.labels, csv, jsonl, overwrite=overwrite, stack=stack)
+        if extra_tables is not None:
+            tables += extra_tables(recognizer.labels, stack)
         total = source.info.frame_count
         if total is not None and max_frames is not None:
             total = min(total, max_frames)

@@ -38,6 +38,8 @@ class Faces:
         track_ids: (n,) int64, -1 where no tracker has assigned an id yet.
         raw_probs: (n, C) float32 class probabilities of this frame alone, or None before classification.
         probs: (n, C) float32 temporally smoothed probabilities, or None before smoothing.
+        label_ids: (n,) int64 class index shown per face (the temporal stage's steady label,
+            not always the argmax of ``probs``), or None: then the argmax of ``shown_probs``.
     """
 
     boxes: np.ndarray
@@ -46,6 +48,7 @@ class Faces:
     track_ids: np.ndarray = field(default=None)  # type: ignore[assignment]
     raw_probs: np.ndarray | None = None
     probs: np.ndarray | None = None
+    label_ids: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
@@ -67,6 +70,9 @@ class Faces:
             if value is not None:
                 set_(name, np.asarray(value, np.float32))
                 _check(name, getattr(self, name), (n, None))
+        if self.label_ids is not None:
+            set_("label_ids", np.asarray(self.label_ids, np.int64).reshape(-1))
+            _check("label_ids", self.label_ids, (n,))
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -84,7 +90,7 @@ class Faces:
         """The faces picked by a boolean mask or an integer index array."""
         pick = lambda a: None if a is None else a[index]  # noqa: E731
         return Faces(self.boxes[index], self.scores[index], self.keypoints[index], self.track_ids[index],
-                     pick(self.raw_probs), pick(self.probs))
+                     pick(self.raw_probs), pick(self.probs), pick(self.label_ids))
 
     @property
     def shown_probs(self) -> np.ndarray | None:
@@ -116,9 +122,10 @@ class FrameResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def top(self) -> list[tuple[str, float]]:
-        """(label, confidence) per face from the smoothed (or, failing that, raw) probabilities."""
+        """(label, confidence) per face: the temporal stage's shown label (``faces.label_ids``, else the
+        argmax) and its smoothed (or, failing that, raw) probability."""
         probs = self.faces.shown_probs
         if probs is None:
             return []
-        best = probs.argmax(axis=1)
+        best = self.faces.label_ids if self.faces.label_ids is not None else probs.argmax(axis=1)
         return [(self.labels[i], float(probs[k, i])) for k, i in enumerate(best)]

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from realtime_fer.core.faces import Faces
-from realtime_fer.core.smooth import EmaSmoother
 from realtime_fer.core.track import IouTracker, iou_matrix
 
 
@@ -54,28 +53,6 @@ def test_tracker_memory_is_bounded():
     for i in range(500):
         tracker.update(faces_at(float(i * 100 % 5000)))  # jumps: a new track every frame
     assert len(tracker.active_ids) <= 2
-
-
-def test_ema_smoothing_and_off_switch():
-    faces = faces_at(0).replace(track_ids=[7], raw_probs=[[1.0, 0.0]])
-    smoother = EmaSmoother(0.5)
-    assert smoother(faces).probs == pytest.approx(np.array([[1.0, 0.0]]))
-    out = smoother(faces.replace(raw_probs=[[0.0, 1.0]]))
-    assert out.probs == pytest.approx(np.array([[0.5, 0.5]]))
-    assert out.raw_probs == pytest.approx(np.array([[0.0, 1.0]]))
-    off = EmaSmoother(0.0)
-    off(faces)
-    assert off(faces.replace(raw_probs=[[0.0, 1.0]])).probs == pytest.approx(np.array([[0.0, 1.0]]))
-
-
-def test_smoother_prunes_dead_tracks_and_rejects_bad_weight():
-    smoother = EmaSmoother(0.5)
-    smoother(faces_at(0, 100).replace(track_ids=[1, 2], raw_probs=np.eye(2)))
-    smoother.prune({2})
-    out = smoother(faces_at(0).replace(track_ids=[1], raw_probs=[[0.0, 1.0]]))
-    assert out.probs == pytest.approx(np.array([[0.0, 1.0]]))  # track 1 was forgotten
-    with pytest.raises(ValueError, match="smoothing"):
-        EmaSmoother(1.0)
 
 
 def test_faces_validation_names_the_field():
