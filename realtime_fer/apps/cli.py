@@ -238,7 +238,7 @@ def _check_numbers(args, mode: str) -> None:
     if getattr(args, "crf", None) is not None and not 0 <= args.crf <= 63:
         raise InputError(f"--crf: expected a quality number in [0, 63] (libx264: 0-51, lower = better), got "
                          f"{args.crf}; try 23")
-    if getattr(args, "fps", None) is not None and not getattr(args, "video", None):
+    if getattr(args, "fps", None) is not None and not getattr(args, "video", None) and mode != "eval":
         raise InputError("--fps: expected it with --video FOLDER (numbered frames), got it without --video; "
                          "drop --fps")
     if args.detect_every is not None and args.detect_every < 1:
