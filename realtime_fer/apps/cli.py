@@ -7,6 +7,7 @@ Usage::
     realtime-fer --video IN.mp4 --output OUT.mp4 [--csv OUT.csv] [--jsonl OUT.jsonl]
     realtime-fer --image IN.jpg [--output OUT.jpg] | --image FOLDER [--output FOLDER] [--csv F]
     realtime-fer bench [--video IN | --synthetic [--faces N]] [--provider P] [--json]
+    realtime-fer batch INPUTS... --out DIR [--csv] [--jsonl] [--save-video] [--workers N] [--ray [ADDRESS]]
 
 Exit codes:
     0   success (also when a truncated video ended early: a warning says so);
@@ -422,6 +423,10 @@ def _print_bench(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "batch":
+        from .batch.cli import main as batch_main
+
+        return batch_main(argv[1:])
     bench = bool(argv) and argv[0] == "bench"
     parser = build_bench_parser() if bench else build_parser()
     try:
