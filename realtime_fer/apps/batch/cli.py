@@ -86,11 +86,17 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return EXIT_SIGNAL[signal.SIGINT]
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
+        if os.environ.get("REALTIME_FER_DEBUG"):
+            raise
+        _error(f"internal error: {type(exc).__name__}: {exc}; rerun with REALTIME_FER_DEBUG=1 for a traceback "
+               "and report it")
+        return EXIT_RUNTIME
     counts: dict[str, int] = {}
     for record in records:
         counts[record["status"]] = counts.get(record["status"], 0) + 1
         if record["status"] == "failed":
-            _warn(f"{record['input']}: {record['error']}")
+            _warn(f"failed: {record['error']}")
         elif record.get("warning"):
             _warn(f"{record['input']}: {record['warning']}")
     frames = sum(r.get("frames") or 0 for r in records if r["status"] == "done")

@@ -17,9 +17,9 @@ class BatchProgress:
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                                    TimeRemainingColumn)
 
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                                 TimeRemainingColumn(), console=console or Console(stderr=True))
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+                                 console=console or Console(stderr=True))
         self.corpus = self.progress.add_task("[bold]corpus", total=None, info="")
         self.workers: dict[str, int] = {}
         self.counts = {"done": 0, "failed": 0, "skipped": 0, "interrupted": 0}
@@ -54,6 +54,10 @@ class BatchProgress:
             self.counts[record["status"]] = self.counts.get(record["status"], 0) + 1
             self.frames_finished += record.get("frames") or 0
             self.frames_running.pop(record.get("worker", ""), None)
+            task = self.workers.get(record.get("worker", ""))
+            if task is not None and record.get("frames"):
+                self.progress.update(task, total=record["frames"], completed=record["frames"],
+                                     info=f"{record['key']} {record['status']}")
         self._update_corpus()
 
     def _update_corpus(self) -> None:
@@ -61,5 +65,5 @@ class BatchProgress:
         frames = self.frames_finished + sum(self.frames_running.values())
         fps = frames / max(time.perf_counter() - self.started, 1e-9)
         self.progress.update(self.corpus, completed=counts["done"] + counts["failed"] + counts["skipped"],
-                             info=f"done {counts['done']}  failed {counts['failed']}  skipped {counts['skipped']}  "
-                                  f"running {len(self.frames_running)}  {fps:.0f} frames/s")
+                             info=f"done {counts['done']} failed {counts['failed']} skipped {counts['skipped']} "
+                                  f"running {len(self.frames_running)} | {fps:.0f} frames/s")

@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-from ...errors import MissingDependencyError
+from ...errors import InputError, MissingDependencyError
 from .inputs import BatchInput
 from .job import JobSettings, annotate_one, base_record
 
@@ -81,7 +81,12 @@ def _connect(ray, address: str):
         except ConnectionError:
             ray.init(**options)
     else:
-        ray.init(address=address, **options)
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError) as exc:
+            raise InputError(f"--ray {address}: expected a reachable Ray cluster, got {type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:200]}; start one with 'ray start --head' (then --ray auto "
+                             "on that node) or check the address") from None
     return True
 
 
