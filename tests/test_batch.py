@@ -42,7 +42,7 @@ def test_inputs_mirror_folders_globs_and_lists(tmp_path):
         ["clip0", "clip1", "sub/inner"]
 
 
-def test_colliding_names_fail_before_any_work(tmp_path, tiny_model):
+def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     write_face_video(tmp_path / "a" / "x.mp4", frames=2)
@@ -50,6 +50,9 @@ def test_colliding_names_fail_before_any_work(tmp_path, tiny_model):
     out = tmp_path / "out"
     with pytest.raises(InputError, match="both mapped to 'x'"):
         run_batch([tmp_path / "a" / "x.mp4", tmp_path / "b" / "x.mov"], out, model=str(tiny_model))
+    assert main(["batch", str(tmp_path / "a" / "x.mp4"), str(tmp_path / "b" / "x.mov"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("realtime-fer: error: batch inputs") and "Traceback" not in err
     assert not out.exists()
 
 

@@ -423,19 +423,20 @@ def _print_bench(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "batch":
-        from .batch.cli import main as batch_main
-
-        return batch_main(argv[1:])
     bench = bool(argv) and argv[0] == "bench"
-    parser = build_bench_parser() if bench else build_parser()
+    batch = bool(argv) and argv[0] == "batch"
+    if batch:
+        from .batch.cli import build_batch_parser, run_batch_command
+    parser = build_bench_parser() if bench else build_batch_parser() if batch else build_parser()
     try:
-        args = parser.parse_args(argv[1:] if bench else argv)
+        args = parser.parse_args(argv[1:] if bench or batch else argv)
     except SystemExit as exit_:  # argparse printed "realtime-fer: error: ..." (or --help)
         return int(exit_.code or 0)
     _quiet_libraries(args.verbose)
     try:
         with _native_stderr_silenced(not args.verbose), _StopOnSignal() as stop:
+            if batch:
+                return run_batch_command(args, stop)
             _check_numbers(args)
             if bench:
                 return _run_bench(args)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 
 
@@ -51,47 +50,27 @@ def build_batch_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
-    """Run ``realtime-fer batch``; returns the exit code."""
+def run_batch_command(args, stop) -> int:
+    """Run ``realtime-fer batch`` with parsed ``args`` under the CLI's signal handler ``stop``; the exit code.
+
+    FerError, KeyboardInterrupt and internal errors propagate to ``cli.main``, which prints them.
+    """
     import os
 
-    from ...errors import FerError
-    from ..cli import EXIT_RUNTIME, EXIT_SIGNAL, EXIT_USAGE, PROG, _error, _native_stderr_silenced, \
-        _quiet_libraries, _StopOnSignal, _warn
+    from ..cli import EXIT_RUNTIME, EXIT_SIGNAL, PROG, _warn
+    from .progress import BatchProgress
+    from .runner import run_batch
 
-    parser = build_batch_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    _quiet_libraries(args.verbose)
     csv = args.csv or not (args.jsonl or args.save_video)
     options = dict(model=args.model, provider=args.provider, detector=args.detector,
                    detector_range=args.detector_range, smoothing=args.smoothing, detect_every=args.detect_every,
                    min_confidence=args.min_confidence, threads=args.threads, max_frames=args.max_frames, hud=args.hud)
-    try:
-        with _native_stderr_silenced(not args.verbose), _StopOnSignal() as stop:
-            from .progress import BatchProgress
-            from .runner import run_batch
-
-            display = BatchProgress() if not args.quiet else None
-            with display if display is not None else contextlib.nullcontext():
-                records = run_batch(args.inputs, args.out, csv=csv, jsonl=args.jsonl, save_video=args.save_video,
-                                    workers=args.workers or os.cpu_count() or 1, ray=args.ray,
-                                    cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
-                                    stop=stop.event, on_event=display, **options)
-    except FerError as exc:
-        _error(str(exc))
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return EXIT_SIGNAL[signal.SIGINT]
-    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
-        if os.environ.get("REALTIME_FER_DEBUG"):
-            raise
-        _error(f"internal error: {type(exc).__name__}: {exc}; rerun with REALTIME_FER_DEBUG=1 for a traceback "
-               "and report it")
-        return EXIT_RUNTIME
+    display = BatchProgress() if not args.quiet else None
+    with display if display is not None else contextlib.nullcontext():
+        records = run_batch(args.inputs, args.out, csv=csv, jsonl=args.jsonl, save_video=args.save_video,
+                            workers=args.workers or os.cpu_count() or 1, ray=args.ray,
+                            cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+                            stop=stop.event, on_event=display, **options)
     counts: dict[str, int] = {}
     for record in records:
         counts[record["status"]] = counts.get(record["status"], 0) + 1
