@@ -99,6 +99,30 @@ def test_bad_inputs_fail_alone_and_the_rest_resume(capsys, tmp_path, tiny_model)
     assert records[0]["status"] == "done" and records[0]["settings"]["smoothing"] == 0.0
 
 
+def test_a_killed_worker_process_is_replaced_and_its_video_completes(tmp_path, tiny_model):
+    frames = 150
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    for i in range(2):
+        write_face_video(corpus / f"v{i}.mp4", frames=frames)
+    killed: dict = {}
+
+    def on_event(kind, *details):
+        if kind == "progress" and not killed:
+            worker, key, done, total = details
+            if 10 <= done < total - 20:
+                killed.update(key=key, pid=int(worker.rsplit(":", 1)[1]))
+                os.kill(killed["pid"], signal.SIGKILL)
+
+    records = run_batch([corpus], tmp_path / "out", model=str(tiny_model), workers=1, on_event=on_event)
+    assert killed and [r["status"] for r in records] == ["done", "done"]
+    assert int({r["key"]: r for r in records}[killed["key"]]["worker"].rsplit(":", 1)[1]) != killed["pid"]
+    for record in records:
+        assert len((tmp_path / "out" / f"{record['key']}.csv").read_text().splitlines()) == frames + 1
+    assert len((tmp_path / "out" / "manifest.jsonl").read_text().splitlines()) == 2
+    assert not list((tmp_path / "out").rglob(".*partial*"))
+
+
 def test_held_lock_refuses_a_second_run(capsys, tmp_path, tiny_model):
     write_face_video(tmp_path / "a.mp4", frames=2)
     with OutputLock(tmp_path / "out"):

@@ -75,21 +75,42 @@ def _run_job(item: BatchInput, out_dir: str, settings: JobSettings) -> dict:
                         recognizer_error=_WORKER["error"])
 
 
-def run_local(items: list[BatchInput], out_dir: Path, settings: JobSettings, workers: int, stop, events):
+def run_local(items: list[BatchInput], out_dir: Path, settings: JobSettings, workers: int, stop, events,
+              max_retries: int = 3):
     """Run ``items`` on ``workers`` spawned processes; yields each finished record (any order).
 
     ``events(kind, worker, key, done, total)`` receives progress; ``stop`` (``is_set()``) ends
-    the run: queued videos are cancelled, running ones end after their current frame.
+    the run: queued videos are cancelled, running ones end after their current frame.  A worker
+    process that dies (killed, out of memory, a crash in native code) breaks the pool: the videos
+    that were running are retried, up to ``max_retries`` times each, and the ones not started yet
+    are requeued, on a fresh pool.
     """
-    context = multiprocessing.get_context("spawn")
-    progress_queue, stop_event = context.Queue(), context.Event()
-    lookahead, threads = split_threads(workers)
     import dataclasses
 
+    context = multiprocessing.get_context("spawn")
+    lookahead, threads = split_threads(workers)
     settings = dataclasses.replace(settings, lookahead=settings.lookahead if settings.lookahead is not None
                                    else lookahead, threads=settings.threads or threads)
     env = {"OMP_NUM_THREADS": "1"} if lookahead == 0 else {}
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+    remaining, attempts = list(items), {}
+    while remaining and not (stop is not None and stop.is_set()):
+        batch, remaining = remaining, []
+        yield from _one_pool(batch, out_dir, settings, workers, env, context, stop, events, attempts, max_retries,
+                             remaining)
+
+
+def _one_pool(items, out_dir, settings, workers, env, context, stop, events, attempts, max_retries, requeue):
+    """Run ``items`` on one pool until done or broken; appends what must run again to ``requeue``."""
+    progress_queue, stop_event = context.Queue(), context.Event()
+    started: set[str] = set()
+
+    def forward(kind, worker, key, done, total):
+        if kind == "start":
+            started.add(key)
+        if events is not None:
+            events(kind, worker, key, done, total)
+
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(items)), mp_context=context, initializer=_init_worker,
                                initargs=(settings, progress_queue, stop_event, env))
     futures = {pool.submit(_run_job, item, str(out_dir), settings): item for item in items}
     try:
@@ -100,16 +121,24 @@ def run_local(items: list[BatchInput], out_dir: Path, settings: JobSettings, wor
                 for future in pending:
                     future.cancel()
             done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-            _drain(progress_queue, events)
+            _drain(progress_queue, forward)
             for future in done:
                 if future.cancelled():
                     continue
+                item = futures[future]
                 try:
                     yield future.result()
                 except BrokenProcessPool as exc:
-                    yield base_record(futures[future], "failed", f"worker process died ({exc}); rerun the same "
-                                      "command to retry this video")
-        _drain(progress_queue, events)
+                    if item.key not in started:
+                        requeue.append(item)
+                        continue
+                    attempts[item.key] = attempts.get(item.key, 0) + 1
+                    if attempts[item.key] <= max_retries:
+                        requeue.append(item)
+                    else:
+                        yield base_record(item, "failed", f"worker process died {attempts[item.key]} times on this "
+                                          f"video ({exc}); rerun the same command to retry it")
+        _drain(progress_queue, forward)
     finally:
         stop_event.set()
         pool.shutdown(wait=True, cancel_futures=True)

@@ -79,8 +79,8 @@ def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = Fa
         ray: None (local processes), "auto" (join the running cluster, else start one here) or an
             address ("ray://host:10001", "host:6379").
         cpus_per_task, gpus_per_task: Ray resources each worker actor holds (0.25 GPU: four share one).
-        max_retries: Ray: how often a worker actor is restarted and its video retried after the
-            actor's process dies.
+        max_retries: how often a video is retried after the worker process (local) or actor (Ray)
+            running it died.
         stop: set it (e.g. from a signal handler) to stop: queued videos are not started, running
             ones end after their current frame and are discarded; the manifest stays consistent.
         on_event: progress callback, see ``EventCallback``.
@@ -135,7 +135,7 @@ def _backend(todo, out_dir, settings, workers, ray, cpus_per_task, gpus_per_task
     if ray is None:
         from .local import run_local
 
-        return run_local(todo, out_dir, settings, min(workers, len(todo)), stop, emit)
+        return run_local(todo, out_dir, settings, min(workers, len(todo)), stop, emit, max_retries)
     from .ray_backend import run_ray
 
     return run_ray(todo, out_dir, settings, ray, cpus_per_task, gpus_per_task, max_retries, stop, emit)
