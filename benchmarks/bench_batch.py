@@ -9,7 +9,7 @@ subprocess with ``python -m realtime_fer`` from this checkout:
 
 * shell loop: ``for f in ...; do python -m realtime_fer --video $f --csv OUT/$f.csv; done``
 * ``batch CORPUS --out OUT --workers 1`` and ``--workers 2``
-* ``batch CORPUS --out OUT --ray auto`` on a 2-CPU cluster this script starts
+* ``batch CORPUS --out OUT --ray HEAD:PORT`` on a 2-CPU local cluster this script starts
   (``ray start --head --num-cpus 2``; its start-up is not in the timing) and stops.
 
 Printed: wall seconds, corpus frames/s, the ratios against the targets (batch --workers 2 /
@@ -78,7 +78,8 @@ def main() -> None:
         subprocess.run(["ray", "start", "--head", "--num-cpus", "2", "--port", str(port), "--node-ip-address",
                         "127.0.0.1", "--include-dashboard", "false", "--disable-usage-stats"], check=True,
                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ray_address = "auto"  # the cluster just started (an explicit address needs Ray's auth token set up)
+        # the address the head listens on (this Ray binds its node IP even when asked for 127.0.0.1)
+        ray_address = Path(tempfile.gettempdir(), "ray", "ray_current_cluster").read_text().strip()
     try:
         for round_ in range(1, args.rounds + 1):
             _round(round_, work, files, corpus, fer, env, ray_address)
@@ -100,7 +101,7 @@ def _round(round_: int, work: Path, files, corpus: Path, fer: list, env: dict, r
     if ray_address:
         runs["ray (2-CPU cluster)"] = ["--ray", ray_address]
     for name, extra in runs.items():
-        out = work / f"{name.split()[0]}{extra[-1]}_{round_}"
+        out = work / f"{name.split()[0]}{extra[-1].replace(':', '_')}_{round_}"
         walls[name] = _run([*fer, "batch", str(corpus), "--out", str(out), "--csv", "--quiet", *extra], env)
         records[name] = _manifest(out)
         assert all(r["status"] == "done" for r in records[name]), [r["error"] for r in records[name]]

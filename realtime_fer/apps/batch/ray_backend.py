@@ -15,6 +15,7 @@ the inputs are paths every node reaches (a shared file system mounted at the sam
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -72,6 +73,8 @@ class BatchActor:
 
 def _connect(ray, address: str):
     """Join ``address`` ("auto": RAY_ADDRESS or a running cluster, else start a local one); True if we started it."""
+    import os
+
     if ray.is_initialized():
         return False
     options = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
@@ -80,14 +83,45 @@ def _connect(ray, address: str):
             ray.init(address="auto", **options)
         except ConnectionError:
             ray.init(**options)
-    else:
-        try:
-            ray.init(address=address, **options)
-        except (ConnectionError, RuntimeError) as exc:
-            raise InputError(f"--ray {address}: expected a reachable Ray cluster, got {type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0][:200]}; start one with 'ray start --head' (then --ray auto "
-                             "on that node) or check the address") from None
+        return True
+    _check_reachable(address)
+    try:
+        ray.init(address=address, **options)
+    except (ConnectionError, RuntimeError) as exc:
+        raise _unreachable(address, exc) from None
     return True
+
+
+def _send_auth_token(address: str) -> None:
+    """Ray >= 2.59: ``ray start --head`` turns token auth on when a token exists, but
+    ``ray.init(address=...)`` sends it only with RAY_AUTH_MODE=token (ray-project/ray#66248);
+    clusters without auth accept it too. Ray reads the variable when it is imported."""
+    import os
+
+    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
+    if address != "auto" and "ray" not in sys.modules and not os.environ.get("RAY_AUTH_MODE") \
+            and (os.environ.get("RAY_AUTH_TOKEN") or token_file.is_file()):
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """InputError unless something listens at ``host:port`` (ray.init would retry for minutes)."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray {address}: expected 'auto' or HOST:PORT (e.g. 10.0.0.5:6379, ray://HOST:10001), got "
+                         f"{address!r}; pass the head node's address")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise _unreachable(address, exc) from None
+
+
+def _unreachable(address: str, exc: Exception) -> InputError:
+    return InputError(f"--ray {address}: expected a reachable Ray cluster, got {type(exc).__name__}: "
+                      f"{str(exc).splitlines()[0][:200]}; start one with 'ray start --head' (then --ray auto on "
+                      "that node) or check the address")
 
 
 def run_ray(todo: list[BatchInput], out_dir: Path, settings: JobSettings, address: str, cpus_per_task: float,
@@ -95,6 +129,7 @@ def run_ray(todo: list[BatchInput], out_dir: Path, settings: JobSettings, addres
     """Run ``todo`` on Ray worker actors; yields each finished record (any order). See ``run_local``."""
     import dataclasses
 
+    _send_auth_token(address)
     ray = import_ray()
     started = _connect(ray, address)
     settings = dataclasses.replace(settings, lookahead=0 if settings.lookahead is None else settings.lookahead,
