@@ -151,7 +151,8 @@ def annotate_one(item: BatchInput, out_dir: str | Path, settings: JobSettings, r
     if summary["truncated"]:
         warning = (f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames the file announces; "
                    "it may be truncated or damaged (outputs cover the decodable frames)")
-    return base_record(item, "done", None, warning=warning, frames=summary["frames"], faces=summary["faces"],
+    extra = {k: summary[k] for k in ("lost_frames", "concealed_frames", "codec", "audio") if k in summary}
+    return base_record(item, "done", None, warning=warning, **extra, frames=summary["frames"], faces=summary["faces"],
                        tracks=summary["tracks"], fps=summary["fps"], seconds=round(time.perf_counter() - started, 3),
                        outputs={kind: path.relative_to(out_dir).as_posix() for kind, path in finals.items()},
                        model=model, model_sha256=sha, end_reason=summary["end_reason"], **settings_record)
