@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -128,13 +127,15 @@ def test_held_lock_refuses_a_second_run(capsys, tmp_path, tiny_model):
     with OutputLock(tmp_path / "out"):
         with pytest.raises(BatchLockedError, match="locked by pid"):
             run_batch([tmp_path / "a.mp4"], tmp_path / "out", model=str(tiny_model))
+        assert main(["batch", str(tmp_path / "a.mp4"), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+        assert "expected a folder no other batch run is writing to, got one locked by pid" in capsys.readouterr().err
     assert read_manifest(tmp_path / "out") == {}
 
 
 @pytest.mark.slow
 def test_sigterm_leaves_a_consistent_manifest_and_the_rerun_finishes(tmp_path, tiny_model):
-    """A real driver process: SIGTERM mid-corpus -> exit 143, only complete outputs under final names,
-    a concurrent run on the same folder is refused meanwhile, and the rerun does only what is left."""
+    """A real driver process: a second run on its folder is refused meanwhile; SIGTERM mid-corpus -> exit 143,
+    only complete outputs under final names, and the rerun does only what is left."""
     corpus = tmp_path / "in"
     corpus.mkdir()
     frames = 120
@@ -150,8 +151,8 @@ def test_sigterm_leaves_a_consistent_manifest_and_the_rerun_finishes(tmp_path, t
         while not [r for r in read_manifest(out).values() if r["status"] == "done"]:
             assert driver.poll() is None and time.monotonic() < deadline, "no video finished"
             time.sleep(0.05)
-        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-        assert second.returncode == 2 and "locked by pid" in second.stderr and "Traceback" not in second.stderr
+        with pytest.raises(BatchLockedError, match=f"locked by pid {driver.pid}"):  # a second run, meanwhile
+            run_batch([corpus], out, model=str(tiny_model))
         driver.send_signal(signal.SIGTERM)
         assert driver.wait(timeout=60) == 143, driver.stderr.read()
     finally:

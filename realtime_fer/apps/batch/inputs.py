@@ -66,7 +66,7 @@ def _from_folder(folder: Path, exclude: Path | None) -> list[BatchInput]:
 
 def _from_list(list_file: Path) -> list[BatchInput]:
     items = []
-    for number, line in enumerate(list_file.read_text(encoding="utf-8").splitlines(), 1):
+    for line in list_file.read_text(encoding="utf-8").splitlines():
         entry = line.strip()
         if not entry or entry.startswith("#"):
             continue
