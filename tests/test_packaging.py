@@ -34,6 +34,11 @@ def test_wheel_carries_every_model_file_the_runtime_loads(wheel_names):
     assert "realtime_fer/models/LICENSE-mediapipe-Apache-2.0.txt" in wheel_names
 
 
+def test_wheel_carries_every_module_of_the_package(wheel_names):
+    modules = {p.relative_to(REPO).as_posix() for p in (REPO / "realtime_fer").rglob("*.py")}
+    assert modules and modules <= wheel_names, sorted(modules - wheel_names)
+
+
 def test_wheel_has_no_top_level_train_package(wheel_names):
     tops = {name.split("/")[0] for name in wheel_names}
     assert tops == {"realtime_fer", "realtime_fer-0.1.0.dist-info"}, tops
