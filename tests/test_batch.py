@@ -99,7 +99,7 @@ def test_bad_inputs_fail_alone_and_the_rest_resume(capsys, tmp_path, tiny_model)
 
 
 def test_a_killed_worker_process_is_replaced_and_its_video_completes(tmp_path, tiny_model):
-    frames = 150
+    frames = 200
     corpus = tmp_path / "in"
     corpus.mkdir()
     for i in range(2):
@@ -109,13 +109,15 @@ def test_a_killed_worker_process_is_replaced_and_its_video_completes(tmp_path, t
     def on_event(kind, *details):
         if kind == "progress" and not killed:
             worker, key, done, total = details
-            if 10 <= done < total - 20:
+            if 10 <= done < total // 2:
                 killed.update(key=key, pid=int(worker.rsplit(":", 1)[1]))
                 os.kill(killed["pid"], signal.SIGKILL)
 
     records = run_batch([corpus], tmp_path / "out", model=str(tiny_model), workers=1, on_event=on_event)
     assert killed and [r["status"] for r in records] == ["done", "done"]
-    assert int({r["key"]: r for r in records}[killed["key"]]["worker"].rsplit(":", 1)[1]) != killed["pid"]
+    # one worker at a time: a record from another process proves the pool was rebuilt (progress reports
+    # can arrive late, so the kill may land on the video after the one it reported)
+    assert {int(r["worker"].rsplit(":", 1)[1]) for r in records} - {killed["pid"]}
     for record in records:
         assert len((tmp_path / "out" / f"{record['key']}.csv").read_text().splitlines()) == frames + 1
     assert len((tmp_path / "out" / "manifest.jsonl").read_text().splitlines()) == 2
