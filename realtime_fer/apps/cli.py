@@ -10,6 +10,7 @@ Usage::
     realtime-fer bench [--video IN | --synthetic [--faces N]] [--provider P] [--json]
     realtime-fer eval VIDEOS ANNOTATIONS [--compare] [--json]   # score against ABAW EXPR labels
     realtime-fer report faces.csv --out DIR                     # timelines and shares per track
+    realtime-fer batch INPUTS... --out DIR [--csv] [--jsonl] [--save-video] [--workers N] [--ray [ADDRESS]]
 
 Exit codes:
     0   success (also when a truncated or damaged video lost frames: a warning says how many and where);
@@ -510,7 +511,7 @@ def _print_bench(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script passes it to ``sys.exit``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in ("bench", "eval", "report") else None
+    command = argv[0] if argv and argv[0] in ("bench", "eval", "report", "batch") else None
     if command == "eval":
         from . import evaluate_video
 
@@ -519,6 +520,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import report as report_module
 
         parser = report_module.build_parser(PROG)
+    elif command == "batch":
+        from .batch.cli import build_batch_parser, run_batch_command
+
+        parser = build_batch_parser()
     else:
         parser = build_bench_parser() if command == "bench" else build_parser()
     try:
@@ -530,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         with _native_stderr_silenced(not getattr(args, "verbose", False)), _StopOnSignal() as stop:
             if command == "report":
                 return report_module.run(args)
+            if command == "batch":
+                return run_batch_command(args, stop)
             mode = command or ("video" if args.video else "image" if args.image else "camera")
             _check_numbers(args, mode)
             if command == "eval":

@@ -1,0 +1,166 @@
+"""One video of a batch, as every worker (local process or Ray actor) runs it.
+
+``annotate_one`` calls ``video_job.run_video_job`` with the worker's long-lived
+``Recognizer`` (its tracks are reset per video, so results equal a single ``--video``
+run), writes every output under a temporary name next to its final one and renames
+them only when the video is complete, and returns the manifest record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...errors import FerError
+from .inputs import BatchInput
+from .manifest import PARTIAL_TAG
+
+OUTPUT_SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl", "video": ".annotated.mp4"}
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """What every video of a batch is run with (picklable: it travels to the workers).
+
+    ``csv`` / ``jsonl`` / ``save_video`` choose the outputs; ``model`` .. ``hud`` mean what the
+    ``--video`` options of the same names mean (None: ``--video``'s defaults). ``threads``
+    (classifier threads) and ``lookahead`` (detection threads per worker) change speed only,
+    so they are not part of the settings a manifest record is compared on.
+    """
+
+    csv: bool = True
+    jsonl: bool = False
+    save_video: bool = False
+    model: str | None = None
+    provider: str = "auto"
+    detector: str = "blazeface"
+    detector_range: str | None = None
+    smoothing: float | None = None
+    detect_every: int | None = None
+    min_confidence: float = 0.5
+    max_frames: int | None = None
+    hud: bool = False
+    threads: int | None = None
+    lookahead: int | None = None
+
+    def result_settings(self) -> dict:
+        """The settings that change results, with ``--video``'s defaults filled in (compared on resume)."""
+        from ..recognizer_setup import DEFAULT_DETECT_EVERY, DEFAULT_RANGE
+
+        values = dataclasses.asdict(self)
+        for speed_only in ("threads", "lookahead"):
+            values.pop(speed_only)
+        values["model"] = str(Path(self.model).resolve()) if self.model else "default"
+        values["detector_range"] = self.detector_range or DEFAULT_RANGE["video"]
+        values["detect_every"] = self.detect_every or DEFAULT_DETECT_EVERY["video"]
+        return values
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, on in (("csv", self.csv), ("jsonl", self.jsonl), ("video", self.save_video)) if on]
+
+
+def final_outputs(item: BatchInput, out_dir: Path, settings: JobSettings) -> dict[str, Path]:
+    """``{kind: OUT/<key><suffix>}`` for the outputs ``settings`` asks for."""
+    return {kind: out_dir / f"{item.key}{OUTPUT_SUFFIXES[kind]}" for kind in settings.kinds()}
+
+
+def partial_name(final: Path, token: str) -> Path:
+    """``.<name>.partial-<token><suffix>`` next to ``final`` (hidden; the suffix still picks the codec)."""
+    return final.with_name(f".{final.name}{PARTIAL_TAG}{token}{final.suffix}")
+
+
+def open_worker_recognizer(settings: JobSettings):
+    """The one ``Recognizer`` a worker keeps for its lifetime (FerError on a bad model/provider)."""
+    from ..recognizer_setup import open_recognizer
+
+    return open_recognizer("video", model=settings.model, provider=settings.provider, detector=settings.detector,
+                           detector_range=settings.detector_range, smoothing=settings.smoothing,
+                           detect_every=settings.detect_every, min_confidence=settings.min_confidence,
+                           threads=settings.threads)
+
+
+def recognizer_model(recognizer) -> tuple[str, str]:
+    """(model file path, its sha256) of what ``recognizer`` classifies with."""
+    from ...core.model_card import file_sha256
+
+    path = recognizer.classifier.model_path
+    return str(path), file_sha256(path)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def base_record(item: BatchInput, status: str, error: str | None = None, **fields) -> dict:
+    return {"key": item.key, "input": str(item.path), "status": status, "error": error, "worker": worker_name(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **fields}
+
+
+def annotate_one(item: BatchInput, out_dir: str | Path, settings: JobSettings, recognizer, *, stop=None,
+                 progress=None, recognizer_error: str | None = None) -> dict:
+    """Annotate ``item`` into its outputs under ``out_dir``; returns its manifest record.
+
+    Args:
+        recognizer: the worker's open Recognizer (None when it failed to build: then
+            ``recognizer_error`` says why and the record is "failed").
+        stop: anything with ``is_set()``; when set mid-video the outputs are discarded and the
+            record's status is "interrupted" (never written to the manifest).
+        progress: ``progress(frames_done, total_or_None)``.
+
+    Never raises for a bad input: missing, corrupt or undecodable files give a "failed" record
+    with the error's one-line message.
+    """
+    out_dir = Path(out_dir)
+    settings_record = {"settings": settings.result_settings()}
+    if recognizer is None:
+        return base_record(item, "failed", recognizer_error, **settings_record)
+    from ..video_job import run_video_job
+
+    model, sha = recognizer_model(recognizer)
+    finals = final_outputs(item, out_dir, settings)
+    token = uuid.uuid4().hex[:8]
+    partials = {kind: partial_name(path, token) for kind, path in finals.items()}
+    started = time.perf_counter()
+    try:
+        summary = run_video_job(item.path, output=partials.get("video"), csv=partials.get("csv"),
+                                jsonl=partials.get("jsonl"), recognizer=recognizer, detector=settings.detector,
+                                detector_range=settings.detector_range, detect_every=settings.detect_every,
+                                min_confidence=settings.min_confidence, workers=settings.lookahead,
+                                max_frames=settings.max_frames, hud=settings.hud, stop=stop, progress=progress)
+    except FerError as exc:
+        _discard(partials)
+        return base_record(item, "failed", str(exc), model=model, model_sha256=sha, **settings_record)
+    except Exception as exc:  # noqa: BLE001 - one broken video must not end the batch
+        _discard(partials)
+        return base_record(item, "failed", f"internal error: {type(exc).__name__}: {exc}", model=model,
+                           model_sha256=sha, **settings_record)
+    except BaseException:  # KeyboardInterrupt in a worker: nothing half-written stays
+        _discard(partials)
+        raise
+    if summary["interrupted"]:
+        _discard(partials)
+        return base_record(item, "interrupted", "stopped before the end of the video")
+    for kind, partial in partials.items():
+        os.replace(partial, finals[kind])
+    warning = None
+    if summary["truncated"]:
+        warning = (f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames the file announces; "
+                   "it may be truncated or damaged (outputs cover the decodable frames)")
+    extra = {k: summary[k] for k in ("lost_frames", "concealed_frames", "codec", "audio") if k in summary}
+    return base_record(item, "done", None, warning=warning, **extra, frames=summary["frames"], faces=summary["faces"],
+                       tracks=summary["tracks"], fps=summary["fps"], seconds=round(time.perf_counter() - started, 3),
+                       outputs={kind: path.relative_to(out_dir).as_posix() for kind, path in finals.items()},
+                       model=model, model_sha256=sha, end_reason=summary["end_reason"], **settings_record)
+
+
+def _discard(partials: dict[str, Path]) -> None:
+    for path in partials.values():
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass

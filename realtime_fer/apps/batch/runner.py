@@ -1,0 +1,141 @@
+"""``run_batch``: the corpus, the manifest and the lock, with local or Ray workers.
+
+Order of work: expand the inputs and refuse colliding names (before anything is
+written), resolve the model and its sha256, take the output folder's lock, delete
+temporary outputs an interrupted run left, skip inputs the manifest already records as
+done with the same model and settings, run the rest, append each record as it finishes,
+and rewrite the manifest compactly at the end (also on a stop, an error or Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from ...errors import InputError, ProviderError
+from .inputs import collect_inputs
+from .job import JobSettings
+from .manifest import ManifestWriter, OutputLock, is_reusable, remove_partials
+
+EventCallback = Callable[..., None]
+"""``on_event(kind, *details)``: ("plan", total, skipped), ("start", worker, key, 0, None),
+("progress", worker, key, frames_done, total_or_None), ("record", record)."""
+
+
+def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: float = 0.0) -> tuple[str, str]:
+    """(path, sha256) of the expression model the workers will load (ModelError if it is missing).
+
+    Without ``--model``, the shipped model for the provider as resolved here (on Ray with GPUs
+    per task, or a provider this driver does not have: the float32 model the GPU nodes load).
+    """
+    from ...core.classify import DEFAULT_MODEL, default_model
+    from ...core.model_card import file_sha256, load_card
+    from ...core.onnx_session import resolve_provider
+
+    if settings.model:
+        path = Path(settings.model)
+        load_card(path)  # ModelError: missing file, bad sidecar, hash mismatch
+        return str(path.resolve()), file_sha256(path)
+    if on_ray and gpus_per_task > 0:
+        path = DEFAULT_MODEL
+    else:
+        try:
+            path = default_model(resolve_provider(settings.provider))
+        except ProviderError:
+            if not on_ray:
+                raise
+            path = DEFAULT_MODEL
+    return str(path), file_sha256(path)
+
+
+def check_settings(settings: JobSettings, workers: int) -> None:
+    """InputError for out-of-range numbers (the CLI's messages)."""
+    if settings.smoothing is not None and not 0.0 <= settings.smoothing < 1.0:
+        raise InputError(f"--smoothing: expected a number in [0, 1), got {settings.smoothing}; 0 turns smoothing off")
+    if settings.detect_every is not None and settings.detect_every < 1:
+        raise InputError(f"--detect-every: expected an integer >= 1, got {settings.detect_every}")
+    if not 0.0 <= settings.min_confidence <= 1.0:
+        raise InputError(f"--min-confidence: expected a number in [0, 1], got {settings.min_confidence}; try 0.5")
+    if settings.max_frames is not None and settings.max_frames < 1:
+        raise InputError(f"--max-frames: expected an integer >= 1, got {settings.max_frames}")
+    if workers < 1:
+        raise InputError(f"--workers: expected an integer >= 1, got {workers}; use 1 for one worker process")
+    if not settings.kinds():
+        raise InputError("batch: expected at least one of --csv, --jsonl, --save-video, got none")
+
+
+def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = False, save_video: bool = False,
+              workers: int = 1, ray: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
+              max_retries: int = 3, stop: threading.Event | None = None, on_event: EventCallback | None = None,
+              **recognizer_options) -> list[dict]:
+    """Annotate every video ``inputs`` names into ``out_dir``; returns this run's records in input order.
+
+    Args:
+        inputs: video files, folders (searched recursively), globs, ``.txt`` lists (see ``inputs.py``).
+        out_dir: where outputs mirror the inputs' sub-folders, with ``manifest.jsonl``.
+        csv, jsonl, save_video: which outputs (``<key>.csv``, ``<key>.jsonl``, ``<key>.annotated.mp4``).
+        workers: local worker processes (ignored with ``ray``: the cluster's CPUs/GPUs decide).
+        ray: None (local processes), "auto" (join the running cluster, else start one here) or an
+            address ("ray://host:10001", "host:6379").
+        cpus_per_task, gpus_per_task: Ray resources each worker actor holds (0.25 GPU: four share one).
+        max_retries: how often a video is retried after the worker process (local) or actor (Ray)
+            running it died.
+        stop: set it (e.g. from a signal handler) to stop: queued videos are not started, running
+            ones end after their current frame and are discarded; the manifest stays consistent.
+        on_event: progress callback, see ``EventCallback``.
+        recognizer_options: ``JobSettings`` fields (model, provider, detector, detector_range,
+            smoothing, detect_every, min_confidence, max_frames, hud, threads, lookahead).
+
+    Returns:
+        One record per input: the manifest's fields; status "done", "failed", "skipped" (done
+        before with the same model and settings) or "interrupted" (stopped; not in the manifest).
+
+    Raises:
+        InputError (colliding names, bad numbers, a locked output folder, nothing to do),
+        ModelError / ProviderError, MissingDependencyError (``ray`` without Ray installed).
+    """
+    settings = JobSettings(csv=csv, jsonl=jsonl, save_video=save_video, **recognizer_options)
+    check_settings(settings, workers)
+    out_dir = Path(out_dir).absolute()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: expected a folder, got an existing file; pass a folder path")
+    items = collect_inputs(inputs, out_dir)
+    model, sha = expected_model(settings, on_ray=ray is not None, gpus_per_task=gpus_per_task)
+    wanted = settings.result_settings()
+    emit = on_event or (lambda *event: None)
+    results: dict[str, dict] = {}
+    with OutputLock(out_dir):
+        remove_partials(out_dir)
+        writer = ManifestWriter(out_dir)
+        try:
+            todo = []
+            for item in items:
+                previous = writer.records.get(item.key)
+                if is_reusable(previous, out_dir, sha, wanted) and previous.get("input") == str(item.path):
+                    results[item.key] = writer.records[item.key] = {**previous, "status": "skipped"}
+                else:
+                    todo.append(item)
+            emit("plan", len(items), len(items) - len(todo))
+            if todo:
+                for record in _backend(todo, out_dir, settings, workers, ray, cpus_per_task, gpus_per_task,
+                                       max_retries, stop, emit):
+                    results[record["key"]] = record
+                    if record["status"] != "interrupted":
+                        writer.append(record)
+                    emit("record", record)
+        finally:
+            writer.close()
+            remove_partials(out_dir)
+    return [results.get(item.key) or {"key": item.key, "input": str(item.path), "status": "interrupted",
+                                      "error": "not started before the run was stopped"} for item in items]
+
+
+def _backend(todo, out_dir, settings, workers, ray, cpus_per_task, gpus_per_task, max_retries, stop, emit):
+    if ray is None:
+        from .local import run_local
+
+        return run_local(todo, out_dir, settings, min(workers, len(todo)), stop, emit, max_retries)
+    from .ray_backend import run_ray
+
+    return run_ray(todo, out_dir, settings, ray, cpus_per_task, gpus_per_task, max_retries, stop, emit)
