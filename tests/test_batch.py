@@ -109,7 +109,7 @@ def test_a_killed_worker_process_is_replaced_and_its_video_completes(tmp_path, t
     def on_event(kind, *details):
         if kind == "progress" and not killed:
             worker, key, done, total = details
-            if 10 <= done < total // 2:
+            if 1 <= done < total - 20:  # mid-video (progress may arrive late on a loaded machine)
                 killed.update(key=key, pid=int(worker.rsplit(":", 1)[1]))
                 os.kill(killed["pid"], signal.SIGKILL)
 
