@@ -39,6 +39,9 @@ def test_inputs_mirror_folders_globs_and_lists(tmp_path):
     write_face_video(corpus / "out" / "old.mp4", frames=2)
     assert [i.key for i in collect_inputs([corpus, corpus / "clip0.mp4"], corpus / "out")] == \
         ["clip0", "clip1", "sub/inner"]
+    # a link under another name is an input of its own (a corpus of linked copies keeps every copy)
+    (corpus / "linked.mp4").symlink_to(corpus / "clip0.mp4")
+    assert [i.key for i in collect_inputs([corpus], corpus / "out")] == ["clip0", "clip1", "linked", "sub/inner"]
 
 
 def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):

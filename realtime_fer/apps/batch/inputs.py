@@ -82,7 +82,8 @@ def collect_inputs(arguments, out_dir: str | Path | None = None) -> list[BatchIn
 
     Folders are searched recursively for ``VIDEO_SUFFIXES`` (hidden entries and anything under
     ``out_dir`` are left out); a path that exists nowhere is kept, so it is recorded as a failed
-    input. The same file named twice is kept once.
+    input. The same file reached twice under the same output name (a folder and a glob over it) is
+    kept once; links or copies under other names are inputs of their own.
 
     Raises:
         InputError: no arguments, a glob or folder that matches no video, or two inputs whose
@@ -119,7 +120,7 @@ def collect_inputs(arguments, out_dir: str | Path | None = None) -> list[BatchIn
 def _dedupe(items: list[BatchInput]) -> list[BatchInput]:
     seen, unique = set(), []
     for item in items:
-        ident = os.path.realpath(item.path)
+        ident = (os.path.realpath(item.path), item.key.casefold())
         if ident not in seen:
             seen.add(ident)
             unique.append(item)
