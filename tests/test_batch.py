@@ -44,6 +44,15 @@ def test_inputs_mirror_folders_globs_and_lists(tmp_path):
     assert [i.key for i in collect_inputs([corpus], corpus / "out")] == ["clip0", "clip1", "linked", "sub/inner"]
 
 
+def test_largest_videos_are_dispatched_first(tmp_path):
+    from realtime_fer.apps.batch.runner import largest_first
+
+    write_face_video(tmp_path / "short.mp4", frames=2)
+    write_face_video(tmp_path / "long.mp4", frames=12)
+    items = collect_inputs([tmp_path / "short.mp4", tmp_path / "missing.mp4", tmp_path / "long.mp4"])
+    assert [i.key for i in largest_first(items)] == ["long", "short", "missing"]
+
+
 def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -131,7 +131,19 @@ def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = Fa
                                       "error": "not started before the run was stopped"} for item in items]
 
 
+def largest_first(items: list) -> list:
+    """``items`` ordered by file size, largest first (missing files last), so the longest videos
+    start early and no worker is left with one long video at the end while the others idle."""
+    def size(item) -> int:
+        try:
+            return item.path.stat().st_size
+        except OSError:
+            return -1
+    return sorted(items, key=size, reverse=True)
+
+
 def _backend(todo, out_dir, settings, workers, ray, cpus_per_task, gpus_per_task, max_retries, stop, emit):
+    todo = largest_first(todo)
     if ray is None:
         from .local import run_local
 
