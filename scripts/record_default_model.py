@@ -1,6 +1,12 @@
 """Score the shipped default models and write their record into models/.
 
     python scripts/record_default_model.py --runs runs/realfaces [--model models/expression.onnx] [--export-summary export.json]
+    python scripts/record_default_model.py            # re-score: keep the recorded training stages and export
+
+Without ``--runs`` (the run folders are git-ignored and gone in a fresh checkout) the recorded
+stage histories, export summary and best-checkpoint report are kept from the existing
+``PREFIX-training-log.json`` / ``PREFIX-metrics.json`` and only the evaluations are redone (e.g.
+after ``python -m train.test_time`` wrapped the shipped graphs).
 
 For a model (default ``models/expression.onnx``) and its int8 twin (``*.int8.onnx``) it runs
 ``train.evaluate`` on FER2013 PublicTest with the original and the FER+ majority labels and on
@@ -73,7 +79,8 @@ def stage_histories(runs: list[Path]) -> list[dict]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", nargs="+", type=Path, required=True, help="training runs, first stage first")
+    parser.add_argument("--runs", nargs="+", type=Path, help="training runs, first stage first (default: keep the "
+                        "recorded stages)")
     parser.add_argument("--model", type=Path, default=REPO / "models" / "expression.onnx")
     parser.add_argument("--val", type=Path, default=REPO.parent / "shared" / "data" / "fer2013" / "val")
     parser.add_argument("--expw", type=Path, default=REPO.parent / "shared" / "data" / "expw")
@@ -97,15 +104,26 @@ def main() -> int:
 
     photos = score(models["int8"]) if IMAGES.is_dir() and models["int8"].is_file() else None
     prefix = model.with_suffix("")
-    export = json.loads(args.export_summary.read_text(encoding="utf-8")) if args.export_summary else None
-    if export:  # it names the folder it was exported to; the files now live in models/
+    previous = json.loads(Path(f"{prefix}-metrics.json").read_text(encoding="utf-8")) \
+        if Path(f"{prefix}-metrics.json").is_file() else {}
+    export = json.loads(args.export_summary.read_text(encoding="utf-8")) if args.export_summary else \
+        previous.get("export")
+    if args.export_summary and export:  # it names the folder it was exported to; the files now live in models/
         export.update(onnx=str(model.relative_to(REPO)), sidecar=str(model.with_suffix(".json").relative_to(REPO)))
-    last_metrics = args.runs[-1] / "metrics.json"
+    if args.runs:
+        last_metrics = args.runs[-1] / "metrics.json"
+        best = json.loads(last_metrics.read_text(encoding="utf-8")) if last_metrics.is_file() else None
+        stages = stage_histories(args.runs)
+    else:
+        best = previous.get("training_best_checkpoint_on_prepared_val")
+        stages = json.loads(Path(f"{prefix}-training-log.json").read_text(encoding="utf-8"))["stages"]
+    from realtime_fer.core.model_card import load_card
+
+    test_time = {name: load_card(path).training.get("test_time") for name, path in models.items() if path.is_file()}
     record = {"sets": SETS, "evaluations": results, "sample_photos": photos, "export": export,
-              "training_best_checkpoint_on_prepared_val":
-                  json.loads(last_metrics.read_text(encoding="utf-8")) if last_metrics.is_file() else None}
+              "test_time": test_time if any(test_time.values()) else None,
+              "training_best_checkpoint_on_prepared_val": best}
     Path(f"{prefix}-metrics.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    stages = stage_histories(args.runs)
     Path(f"{prefix}-training-log.json").write_text(json.dumps({"stages": stages}, indent=1) + "\n", encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         main_set = "expw_val_detect" if f"{model.relative_to(REPO)}:expw_val_detect" in results else "val_publictest_fer2013"

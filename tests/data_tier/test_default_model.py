@@ -27,7 +27,8 @@ ALL_MODELS = {**MODELS, **FER2013_MODELS}
 PEER = {"accuracy": 0.656, "macro_f1": 0.621}  # fer's emotion_model.hdf5 on PublicTest, original labels (issue 4)
 LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 EXPW = DATA / "expw"
-EXPW_FLOOR = {"accuracy": 0.40, "macro_f1": 0.40}  # a little under the recorded figures (int8 and float)
+EXPW_FLOOR = {"accuracy": 0.41, "macro_f1": 0.42}  # a little under the recorded 0.4215 / 0.430 (int8 and float)
+RECALL_FLOOR = 0.25  # issue 9: every class's recall on ExpW val (the default's lowest, disgust, is 0.28)
 FER2013_MODEL_ON_EXPW = 0.319  # the FER2013-only model's ExpW val accuracy (detect; int8 0.3186, float 0.3144)
 
 
@@ -59,8 +60,15 @@ def test_default_model_loads_with_its_sidecar(classifier):
         assert "uint8 activations" in card.training["quantization"]
     else:
         assert card.metrics["parity_max_abs_diff"] <= 1e-4
-    probs = classifier.predict(np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8))
+    crops = np.random.default_rng(0).integers(0, 256, (5, 48, 48, 1), dtype=np.uint8)
+    probs = classifier.predict(crops)
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    mirrored = classifier.predict(np.ascontiguousarray(crops[:, :, ::-1]))
+    if classifier.model_path in MODELS.values():  # the default averages each face with its mirror image
+        assert card.training["test_time"]["mirror_average"] and card.training["test_time"]["log_prior_offsets"]
+        np.testing.assert_allclose(probs, mirrored, atol=1e-5)
+    else:
+        assert np.abs(probs - mirrored).max() > 1e-3
 
 
 @pytest.mark.data
@@ -98,6 +106,7 @@ def test_recorded_expw_val_figures_are_reproduced_and_the_default_model_holds_it
     assert result["macro_f1"] == pytest.approx(recorded["macro_f1"], abs=1e-6)
     if name in MODELS:
         assert result["accuracy"] >= EXPW_FLOOR["accuracy"] and result["macro_f1"] >= EXPW_FLOOR["macro_f1"]
+        assert min(v["recall"] for v in result["per_class"].values()) >= RECALL_FLOOR
         assert result["accuracy"] > FER2013_MODEL_ON_EXPW + 0.08  # far from the FER2013 model's figure
     else:
         assert result["accuracy"] <= FER2013_MODEL_ON_EXPW + 0.001
