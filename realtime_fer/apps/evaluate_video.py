@@ -212,12 +212,14 @@ def choose_rows(faces: VideoFaces, side: str | None, length: int) -> np.ndarray:
 
 
 def row_labels(faces: VideoFaces, settings: TemporalSettings) -> np.ndarray:
-    """(N,) int64 model class shown per row under ``settings`` (each track filtered as a whole)."""
+    """(N,) int64 model class shown per row under ``settings`` (each track as ``--video`` filters it: the
+    offline filter's releases follow the video's frame clock)."""
     labels = faces.raw.argmax(axis=1).astype(np.int64) if len(faces.raw) else np.zeros(0, np.int64)
     for track in np.unique(faces.track[faces.track >= 0]):
         rows = np.flatnonzero(faces.track == track)
         rows = rows[np.argsort(faces.frame[rows], kind="stable")]
-        _, labels[rows] = filter_track(faces.times_ms[faces.frame[rows]], faces.raw[rows], settings)
+        _, labels[rows] = filter_track(faces.times_ms[faces.frame[rows]], faces.raw[rows], settings,
+                                       clock_ms=faces.times_ms)
     return labels
 
 
