@@ -142,32 +142,37 @@ class LaggedTrack:
         if self.cost <= 0.0:
             return probs[:count].argmax(axis=1).astype(np.int64)
         previous = [] if self._released_ms is None else [self._released_ms]
-        gains = probs * frame_durations(np.concatenate([previous, times]))[len(previous):, None]
-        length, classes = probs.shape
-        back = np.empty((length, classes), np.int64)
-        scores = np.empty((length, classes))
-        arange = np.arange(classes)
-        score = self._score
-        for t in range(length):
+        gains = (probs * frame_durations(np.concatenate([previous, times]))[len(previous):, None]).tolist()
+        # The recursion in plain floats: C is small (7), so this is several times faster than numpy calls per frame.
+        cost, steps = self.cost, []
+        score = None if self._score is None else self._score.tolist()
+        for gain in gains:
             if score is None:
-                back[t] = arange
-                score = gains[t].copy()
-            else:
-                best = int(score.argmax())
-                switched = score[best] - self.cost
-                stay = score >= switched
-                back[t] = np.where(stay, arange, best)
-                score = np.where(stay, score, switched) + gains[t]
-            scores[t] = score
-        labels = np.empty(length, np.int64)
-        labels[-1] = int(score.argmax())
-        for t in range(length - 1, 0, -1):
-            labels[t - 1] = back[t, labels[t]]
-        kept = scores[count - 1]
+                steps.append(None)
+                score = list(gain)
+                continue
+            best = max(score)
+            switched = best - cost
+            steps.append((score, score.index(best), switched))
+            score = [(s if s >= switched else switched) + g for s, g in zip(score, gain)]
+        kept = scores_at = None
+        label = score.index(max(score))
+        labels = [0] * len(gains)
+        labels[-1] = label
+        for t in range(len(gains) - 1, 0, -1):
+            previous_score, best, switched = steps[t]
+            if previous_score[label] < switched:
+                label = best
+            labels[t - 1] = label
+            if t == count:
+                scores_at = previous_score  # the scores at frame count - 1
+        if count == len(gains):
+            scores_at = score
+        kept = np.array(scores_at)
         if CONSTRAIN:  # the path goes on from the label just shown: a later switch pays the switch cost
-            kept = np.where(arange == labels[count - 1], kept, -np.inf)
+            kept = np.where(np.arange(len(kept)) == labels[count - 1], kept, -np.inf)
         self._score = kept
-        return labels[:count]
+        return np.array(labels[:count], np.int64)
 
 
 def filter_track_lagged(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings,
