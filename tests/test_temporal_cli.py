@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.core.temporal import OFFLINE_DEFAULT, filter_track_offline
+from realtime_fer.core.temporal import OFFLINE_DEFAULT, filter_track_offline, filter_track_whole
 from tests.conftest import FACE_VIDEO_FRAMES
 from tests.test_cli import read_csv, run_cli
 from tests.tiny_model import LABELS7
@@ -23,8 +23,9 @@ def test_offline_video_keeps_raw_columns_and_filters_whole_tracks(capsys, tmp_pa
     runs = {}
     for mode in ("off", "offline", "live"):
         out, table = tmp_path / f"{mode}.mp4", tmp_path / f"{mode}.csv"
+        lag = ["--lag", "4"] if mode == "offline" else []  # longer than the 2 s clip: whole tracks at once
         code, _, err = run_cli(capsys, "--video", face_video, "--output", out, "--csv", table, "--model", tiny_model,
-                               "--temporal", mode)
+                               "--temporal", mode, *lag)
         assert code == 0, err
         assert int(cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FRAME_COUNT)) == FACE_VIDEO_FRAMES
         runs[mode] = read_csv(table)[1]
@@ -33,9 +34,9 @@ def test_offline_video_keeps_raw_columns_and_filters_whole_tracks(capsys, tmp_pa
         labels, raw = labels_and_raw(runs[mode])
         assert len(labels) == FACE_VIDEO_FRAMES and raw == pytest.approx(off_raw, abs=1e-4)  # raw is raw in every mode
     assert off_labels == [LABELS7[k] for k in off_raw.argmax(axis=1)]
-    # what the offline job wrote is the whole-track filter of the raw probabilities
+    # what the one-pass offline job wrote, with a lag longer than the clip, is the whole-track filter of the raw columns
     times = np.array([float(r["time_ms"]) for r in runs["offline"]])
-    probs, expected = filter_track_offline(times, off_raw, OFFLINE_DEFAULT)
+    probs, expected = filter_track_whole(times, off_raw, OFFLINE_DEFAULT)
     assert labels_and_raw(runs["offline"])[0] == [LABELS7[k] for k in expected]
     written = np.array([[float(r[f"prob_{n}"]) for n in LABELS7] for r in runs["offline"]])
     assert written == pytest.approx(probs, abs=2e-4)

@@ -6,8 +6,8 @@ source behave alike:
 
 * ``tau_s``: time constant of the probability smoothing. Live: a causal exponential
   moving average with ``alpha = 1 - exp(-dt / tau_s)`` per frame (``dt`` from the time
-  stamps). Offline: the same average run forwards and then backwards over the whole track
-  (zero phase: no delay).
+  stamps). Offline: the same average run forwards and then backwards (zero phase: no delay),
+  over the frames known ``lag_s`` later (below).
 * ``margin`` and ``min_hold_s``: hysteresis on the shown label. Live: a new label is shown
   once its smoothed probability has led the shown one by at least ``margin`` for
   ``min_hold_s`` seconds. Offline: the label sequence maximising
@@ -165,7 +165,7 @@ class LiveFilter:
     float32) and ``label_ids`` (shown class index, int64) set from ``raw_probs``. Faces
     without a track id (-1) get their raw probabilities and argmax. ``prune`` frees the
     state of tracks the tracker dropped, so memory stays flat. Mode "offline" behaves like
-    "live" here (a stream has no future); use ``filter_track_offline`` on whole tracks.
+    "live" here (a stream has no future); files use ``lagged.LaggedFilter`` / ``filter_track_offline``.
     """
 
     def __init__(self, settings: TemporalSettings = LIVE_DEFAULT):
