@@ -81,3 +81,15 @@ def test_the_delay_refuses_a_lag_that_does_not_fit(tmp_path, face_video, tiny_mo
     with pytest.raises(InputError, match="--lag"):
         run_video_job(face_video, csv=tmp_path / "x.csv", model=tiny_model, temporal=OFFLINE_DEFAULT.with_(lag_s=5))
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_delay_is_sized_from_the_lag_and_the_frame_rate_and_capped_in_bytes():
+    from types import SimpleNamespace
+
+    from realtime_fer.apps.video_job import make_delay
+    from realtime_fer.core.temporal import LIVE_DEFAULT, OFFLINE_DEFAULT
+
+    assert make_delay(LIVE_DEFAULT, SimpleNamespace(fps=30.0, size=(1920, 1080))) is None  # live: no delay stage
+    assert make_delay(OFFLINE_DEFAULT, SimpleNamespace(fps=30.0, size=(1920, 1080))).max_pending == 40
+    with pytest.raises(InputError, match="3072 MB"):
+        make_delay(OFFLINE_DEFAULT.with_(lag_s=4.0), SimpleNamespace(fps=60.0, size=(3840, 2160)))
