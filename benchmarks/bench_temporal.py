@@ -1,21 +1,26 @@
 """Steady labels that still follow real changes: label switches, accuracy, delay and cost of the temporal stage.
 
-    python benchmarks/bench_temporal.py [--model PATH] [--speed-repeats 3] [--grid] [--json]
+    python benchmarks/bench_temporal.py [--model PATH] [--speed-repeats 3] [--grid] [--alternatives] [--json]
 
 1. ``woman2.mp4`` (a woman talking and smiling, one track): shown-label switches per minute,
-   raw / the former EMA 0.6 / live default / offline default. Target <= 20 for live and offline.
+   raw / the former EMA 0.6 / live default / offline default (the one-pass lagged filter ``--video``
+   runs) / the offline filter over the whole track at once (lag longer than the clip), for comparison.
+   Target <= 20 for live and offline. ``--alternatives``: the offline default with other lags and
+   with the label decoder on the forward-EMA or raw probabilities instead of the windowed ones.
 2. ``WolfgangLanger_Pexels.mp4`` with ``annotations/WolfgangLanger_Pexels.txt``: % of labelled
    frames right, and when the shown label turns happy relative to frame 248 (the first frame
    labelled happy; negative = earlier). Targets >= 95 % and <= 0.5 s.
 3. Cost: ``realtime-fer --video PEXELS --output OUT.mp4 --csv OUT.csv`` end to end with
-   ``--temporal live`` and ``--temporal offline`` (two passes), and the one-thread
-   decode+encode loop, alternated ``--speed-repeats`` times (best of each kept); ratios printed.
-   And the live filter's own time per frame with 1 and 5 faces, next to the former EMA's.
+   ``--temporal live`` and ``--temporal offline`` (one pass, frames delayed by the lag), and the
+   one-thread decode+encode loop, alternated ``--speed-repeats`` times (best of each kept); ratios
+   printed. And the live and the offline filters' own time per frame with 1 and 5 faces, next to
+   the former EMA's.
 
 The recognizer runs once per clip as ``--video`` does (detection every 2nd frame, temporal
 stage off); every setting is then applied to those raw probabilities with the very functions
-the runtime uses (``temporal.filter_track`` = ``LiveFilter`` / the offline filter), so the
-figures are those of the CLI. Needs ../shared/data/samples.
+the runtime uses (``temporal.filter_track`` = ``LiveFilter`` / ``lagged.LaggedTrack``, released on
+the video's frame clock as ``LaggedFilter`` does), so the figures are those of the CLI. Needs
+../shared/data/samples. The defaults were chosen (``--grid``) on these same two clips.
 """
 
 from __future__ import annotations
@@ -38,11 +43,27 @@ PEXELS_LABELS = SAMPLES / "annotations" / "WolfgangLanger_Pexels.txt"
 HAPPY_FROM = 248
 
 
+WHOLE_TRACK_LAG_S = 60.0  # longer than either clip: the lagged filter then equals the whole-track one
+
+
 def settings_compared():
     from realtime_fer.core.temporal import LIVE_DEFAULT, OFF, OFFLINE_DEFAULT, TemporalSettings
 
     ema = TemporalSettings("live", tau_s=TemporalSettings.tau_from_ema_weight(0.6), margin=0.0, min_hold_s=0.0)
-    return {"raw": OFF, "EMA 0.6 (before)": ema, "live default": LIVE_DEFAULT, "offline default": OFFLINE_DEFAULT}
+    return {"raw": OFF, "EMA 0.6 (before)": ema, "live default": LIVE_DEFAULT,
+            f"offline default (lag {OFFLINE_DEFAULT.lag_s:g} s)": OFFLINE_DEFAULT,
+            "offline default, whole track at once": OFFLINE_DEFAULT.with_(lag_s=WHOLE_TRACK_LAG_S)}
+
+
+def alternative_settings() -> dict:
+    """The offline default with other lags, and with the label decoder on other probabilities
+    (``(settings, viterbi_on)`` pairs)."""
+    from realtime_fer.core.temporal import OFFLINE_DEFAULT
+
+    out = {f"offline default, lag {lag:g} s": OFFLINE_DEFAULT.with_(lag_s=lag) for lag in (0.5, 2.0)}
+    for source in ("forward", "raw"):
+        out[f"offline default, decoder on {source} probs"] = (OFFLINE_DEFAULT, source)
+    return out
 
 
 def main_track_labels(faces, settings):
@@ -80,13 +101,15 @@ def grid_settings() -> dict:
     from realtime_fer.core.temporal import TemporalSettings
 
     grid = {}
-    for mode, taus, margins, holds in (("live", (0.15, 0.3, 0.5), (0.1, 0.15, 0.2), (0.2, 0.3, 0.4, 0.6)),
-                                       ("offline", (0.25, 0.5, 1.0), (0.1, 0.2, 0.3), (0.4, 0.8))):
+    for mode, taus, margins, holds, lags in (
+            ("live", (0.15, 0.3, 0.5, 0.8), (0.05, 0.1, 0.15, 0.2), (0.2, 0.3, 0.4, 0.6, 0.8), (1.0,)),
+            ("offline", (0.25, 0.5, 1.0), (0.1, 0.2, 0.3, 0.4), (0.4, 0.8, 1.2), (0.5, 1.0, 2.0))):
         for tau in taus:
             for margin in margins:
                 for hold in holds:
-                    settings = TemporalSettings(mode, tau, margin, hold)
-                    grid[settings.describe()] = settings
+                    for lag in lags:
+                        settings = TemporalSettings(mode, tau, margin, hold, lag)
+                        grid[settings.describe()] = settings
     return grid
 
 
@@ -97,6 +120,8 @@ def label_figures(model: Path, compared: dict | None = None) -> dict:
     from realtime_fer.core.pipeline import Recognizer
     from realtime_fer.core.temporal import OFF, label_switches
 
+    from realtime_fer.core.lagged import VITERBI_ON as default_source
+
     out = {}
     with Recognizer(model, detector_range="short", detect_every=2, temporal=OFF) as rec:
         woman = recognize(rec, WOMAN2, None)
@@ -104,7 +129,10 @@ def label_figures(model: Path, compared: dict | None = None) -> dict:
         names = rec.labels
     truth = read_annotation(PEXELS_LABELS)
     abaw_to_model = {4: names.index("happy"), 5: names.index("sad")}
+    from realtime_fer.core import lagged
+
     for name, settings in (compared or settings_compared()).items():
+        settings, lagged.VITERBI_ON = settings if isinstance(settings, tuple) else (settings, default_source)
         frames, times, labels = main_track_labels(woman, settings)
         minutes = (times[-1] - times[0]) / 60000.0
         row = {"woman2_switches": label_switches(labels), "woman2_switches_per_min": label_switches(labels) / minutes,
@@ -116,6 +144,7 @@ def label_figures(model: Path, compared: dict | None = None) -> dict:
         row.update({"pexels_right": right, "pexels_labelled": labelled, "pexels_percent_right": 100.0 * right / labelled,
                     "pexels_happy_turn_s": happy_turn_s(frames, times, labels, names.index("happy"))})
         out[name] = row
+    lagged.VITERBI_ON = default_source
     return out
 
 
@@ -135,26 +164,33 @@ class FormerEma:
         return faces.replace(probs=out)
 
 
-def live_filter_cost_us(faces_per_frame: int = 5, frames: int = 3000) -> dict:
-    """Microseconds per frame of ``LiveFilter`` and of the former EMA with ``faces_per_frame`` tracked faces
-    (best of 3 interleaved passes)."""
+def filter_cost_us(faces_per_frame: int = 5, frames: int = 3000) -> dict:
+    """Microseconds per frame of ``LiveFilter``, ``LaggedFilter`` (offline default) and the former EMA with
+    ``faces_per_frame`` tracked faces at 30 fps (best of 3 interleaved passes)."""
     import numpy as np
 
     from realtime_fer.core.faces import Faces
-    from realtime_fer.core.temporal import LIVE_DEFAULT, LiveFilter
+    from realtime_fer.core.lagged import LaggedFilter
+    from realtime_fer.core.temporal import LIVE_DEFAULT, OFFLINE_DEFAULT, LiveFilter
 
     rng = np.random.default_rng(0)
     raw = rng.dirichlet(np.ones(7), size=(frames, faces_per_frame)).astype(np.float32)
     boxes = np.tile([[0, 0, 10, 10]], (faces_per_frame, 1))
     base = Faces(boxes, np.ones(faces_per_frame), np.zeros((faces_per_frame, 2, 2)), np.arange(faces_per_frame))
     inputs = [base.replace(raw_probs=raw[t]) for t in range(frames)]
-    best = {"live": float("inf"), "former_ema": float("inf")}
+    best = {"live": float("inf"), "offline": float("inf"), "former_ema": float("inf")}
     for _ in range(3):
-        for name, make in (("live", lambda: LiveFilter(LIVE_DEFAULT)), ("former_ema", FormerEma)):
+        for name, make in (("live", lambda: LiveFilter(LIVE_DEFAULT)), ("former_ema", FormerEma),
+                           ("offline", lambda: LaggedFilter(OFFLINE_DEFAULT))):
             stage = make()
             start = time.perf_counter()
-            for t, faces in enumerate(inputs):
-                stage(faces, t * 1000.0 / 30)
+            if name == "offline":
+                for t, faces in enumerate(inputs):
+                    stage.push(t * 1000.0 / 30, faces)
+                stage.flush()
+            else:
+                for t, faces in enumerate(inputs):
+                    stage(faces, t * 1000.0 / 30)
             best[name] = min(best[name], (time.perf_counter() - start) / frames * 1e6)
     return best
 
@@ -178,7 +214,7 @@ def speed_figures(repeats: int) -> dict:
                                 str(out / f"{mode}.csv"), "--temporal", mode, "--overwrite"])
                 assert code == 0, f"--temporal {mode} exited {code}"
                 wall[mode] = max(wall[mode], frames / (time.perf_counter() - start))
-                # the CLI's own figure: frames / loop time (both passes for offline), model loading excluded
+                # the CLI's own figure: frames / loop time (flushing the delay included), model loading excluded
                 fps = re.search(r"([0-9.]+) fps ->", err.getvalue())
                 best[mode] = max(best[mode], float(fps.group(1)))
     return {"frames": frames, "fps": best, "fps_with_startup": wall, "offline_vs_live": best["offline"] / best["live"],
@@ -190,35 +226,39 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--speed-repeats", type=int, default=3, help="0 skips the speed part")
     parser.add_argument("--grid", action="store_true", help="also print a grid of live/offline settings (re-tuning)")
+    parser.add_argument("--alternatives", action="store_true",
+                        help="also print the offline default with other lags and label-decoder inputs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     for path in (WOMAN2, PEXELS, PEXELS_LABELS):
         if not path.is_file():
             raise SystemExit(f"bench_temporal: expected {path} (../shared/data/samples), got no such file")
     model, described = model_path(args.model)
-    compared = {**settings_compared(), **(grid_settings() if args.grid else {})}
+    compared = {**settings_compared(), **(alternative_settings() if args.alternatives else {}),
+                **(grid_settings() if args.grid else {})}
     report = {"model": described, "cpus": os.cpu_count(), "load_avg": [round(x, 1) for x in os.getloadavg()],
               "labels": label_figures(model, compared),
-              "live_filter_us_per_frame": {n: live_filter_cost_us(n) for n in (1, 5)}}
+              "filter_us_per_frame": {n: filter_cost_us(n) for n in (1, 5)}}
     if args.speed_repeats > 0:
         report["speed"] = speed_figures(args.speed_repeats)
     if args.json:
         print(json.dumps(report))
         return
     print(f"model: {described}; cpus {report['cpus']}; load avg {report['load_avg']}")
-    print(f"{'setting':40} {'woman2 switches/min':>20} {'Pexels % right':>15} {'happy turn (s)':>15}")
+    print(f"{'setting':56} {'woman2 switches/min':>20} {'Pexels % right':>15} {'happy turn (s)':>15}")
     for name, row in report["labels"].items():
         turn = row["pexels_happy_turn_s"]
-        print(f"{name:40} {row['woman2_switches_per_min']:20.1f} {row['pexels_percent_right']:14.1f}% "
+        print(f"{name:56} {row['woman2_switches_per_min']:20.1f} {row['pexels_percent_right']:14.1f}% "
               f"{'never' if turn is None else f'{turn:+.2f}':>15}")
     print("targets: <= 20 switches/min (live and offline defaults), >= 95 % right, happy turn <= +0.5 s")
-    cost = report["live_filter_us_per_frame"]
-    print(f"live filter: {cost[1]['live']:.1f} us per frame with 1 face, {cost[5]['live']:.1f} us with 5; the former "
-          f"EMA {cost[1]['former_ema']:.1f} / {cost[5]['former_ema']:.1f} us (a frame takes ~2500 us)")
+    cost = report["filter_us_per_frame"]
+    print(f"filters, us per frame with 1 / 5 faces: live {cost[1]['live']:.1f} / {cost[5]['live']:.1f}, offline "
+          f"(lagged) {cost[1]['offline']:.1f} / {cost[5]['offline']:.1f}, the former EMA {cost[1]['former_ema']:.1f} "
+          f"/ {cost[5]['former_ema']:.1f} (a frame takes ~10000 us)")
     if "speed" in report:
         s = report["speed"]
         print(f"--video end to end (best of {args.speed_repeats}, {s['frames']} frames): live {s['fps']['live']:.1f} "
-              f"fps, offline (two passes) {s['fps']['offline']:.1f} fps, one-thread decode+encode "
+              f"fps, offline (one pass) {s['fps']['offline']:.1f} fps, one-thread decode+encode "
               f"{s['fps']['io_only']:.1f} fps; ratios offline/live {s['offline_vs_live']:.2f}, "
               f"live/io {s['live_vs_io_only']:.2f}, offline/io {s['offline_vs_io_only']:.2f} (the CLI's fps: loop time, "
               f"model loading excluded; with start-up: live {s['fps_with_startup']['live']:.1f}, offline "

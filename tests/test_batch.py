@@ -14,6 +14,7 @@ import pytest
 from realtime_fer.apps.batch import collect_inputs, run_batch
 from realtime_fer.apps.batch.manifest import BatchLockedError, OutputLock, read_manifest
 from realtime_fer.apps.cli import main
+from realtime_fer.core.temporal import OFF
 from realtime_fer.errors import InputError
 from tests.conftest import FACE_VIDEO_FRAMES, REPO, write_face_video
 
@@ -106,8 +107,30 @@ def test_bad_inputs_fail_alone_and_the_rest_resume(capsys, tmp_path, tiny_model)
     assert manifest["clip0"]["status"] == "skipped" and (out / "clip0.csv").stat().st_mtime_ns == before
     assert len((out / "manifest.jsonl").read_text().splitlines()) == 4
     # other settings: redone
-    records = run_batch([corpus / "clip0.mp4"], out, model=str(tiny_model), smoothing=0.0)
-    assert records[0]["status"] == "done" and records[0]["settings"]["smoothing"] == 0.0
+    records = run_batch([corpus / "clip0.mp4"], out, model=str(tiny_model), temporal=OFF)
+    assert records[0]["status"] == "done" and records[0]["settings"]["temporal"]["mode"] == "off"
+
+
+def test_batch_takes_the_temporal_options_and_resumes_only_with_equal_ones(capsys, tmp_path, tiny_model):
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    write_face_video(corpus / "clip.mp4", frames=30)
+    out = tmp_path / "out"
+    base = ["batch", str(corpus), "--out", str(out), "--model", str(tiny_model), "--workers", "1", "--quiet"]
+    assert main(base + ["--lag", "0.5", "--min-hold", "0.2"]) == 0
+    record = read_manifest(out)["clip"]
+    assert record["status"] == "done"
+    assert record["settings"]["temporal"] == {"mode": "offline", "tau_s": 0.5, "margin": 0.3, "min_hold_s": 0.2,
+                                              "lag_s": 0.5}
+    assert main(base + ["--lag", "0.5", "--min-hold", "0.2"]) == 0
+    assert read_manifest(out)["clip"]["status"] == "skipped"  # equal settings: resumed
+    assert main(base + ["--lag", "1", "--min-hold", "0.2"]) == 0
+    assert read_manifest(out)["clip"]["status"] == "done"  # another lag: redone
+    assert main(base + ["--temporal", "live"]) == 0
+    assert read_manifest(out)["clip"]["settings"]["temporal"]["mode"] == "live"
+    capsys.readouterr()
+    assert main(base + ["--lag", "9"]) == 2
+    assert "--lag" in capsys.readouterr().err
 
 
 def test_a_killed_worker_process_is_replaced_and_its_video_completes(tmp_path, tiny_model):

@@ -33,6 +33,8 @@ def test_run_video_job_raises_instead_of_exiting(tmp_path, face_video, tiny_mode
 
 
 def test_run_video_job_stop_event_finalizes_outputs(tmp_path, face_video, tiny_model):
+    from realtime_fer.core.temporal import LIVE_DEFAULT
+
     stop = threading.Event()
     table = tmp_path / "out.csv"
 
@@ -41,7 +43,53 @@ def test_run_video_job_stop_event_finalizes_outputs(tmp_path, face_video, tiny_m
         if done == 5:
             stop.set()
 
-    summary = run_video_job(face_video, csv=table, model=tiny_model, stop=stop, progress=progress, workers=0)
+    summary = run_video_job(face_video, csv=table, model=tiny_model, stop=stop, progress=progress, workers=0,
+                            temporal=LIVE_DEFAULT)
     with open(table, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert summary["interrupted"] and summary["frames"] == 5 == len(rows)
+
+
+def test_a_stopped_offline_job_writes_every_recognized_frame_to_a_playable_video(tmp_path, tiny_model):
+    import av
+
+    from tests.conftest import write_face_video
+
+    clip = write_face_video(tmp_path / "clip.mp4", frames=120, fps=25, size=(320, 240))
+    stop = threading.Event()
+    out, table = tmp_path / "out.mp4", tmp_path / "out.csv"
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if done == 10:  # frame 10 is written once frame 10 + 1 s (25 frames) is recognized
+            stop.set()
+
+    summary = run_video_job(clip, output=out, csv=table, model=tiny_model, stop=stop, progress=progress, workers=0)
+    with open(table, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert summary["interrupted"] and summary["temporal"].startswith("offline")
+    assert summary["frames"] == len(rows) == seen[-1] and 30 <= len(rows) < 120  # the delayed frames were flushed
+    with av.open(str(out)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == len(rows)
+    assert summary["delay_frames"] >= 25
+
+
+def test_the_delay_refuses_a_lag_that_does_not_fit(tmp_path, face_video, tiny_model):
+    from realtime_fer.core.temporal import OFFLINE_DEFAULT
+
+    with pytest.raises(InputError, match="--lag"):
+        run_video_job(face_video, csv=tmp_path / "x.csv", model=tiny_model, temporal=OFFLINE_DEFAULT.with_(lag_s=5))
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_delay_is_sized_from_the_lag_and_the_frame_rate_and_capped_in_bytes():
+    from types import SimpleNamespace
+
+    from realtime_fer.apps.video_job import make_delay
+    from realtime_fer.core.temporal import LIVE_DEFAULT, OFFLINE_DEFAULT
+
+    assert make_delay(LIVE_DEFAULT, SimpleNamespace(fps=30.0, size=(1920, 1080))) is None  # live: no delay stage
+    assert make_delay(OFFLINE_DEFAULT, SimpleNamespace(fps=30.0, size=(1920, 1080))).max_pending == 40
+    with pytest.raises(InputError, match="3072 MB"):
+        make_delay(OFFLINE_DEFAULT.with_(lag_s=4.0), SimpleNamespace(fps=60.0, size=(3840, 2160)))

@@ -6,9 +6,15 @@ encodes on its writer thread from another bounded queue, so decode, inference an
 encode overlap and memory stays flat.  CSV/JSONL rows are written here, one
 ``write`` + flush per frame.
 
+Delay (``delay``: a ``core.lagged.LaggedFilter``, the offline temporal filter of ``--video``):
+each recognized frame and its result wait in the filter's bounded queue until ``lag_s``
+seconds of later frames are known, and are then drawn and written, in order. Without a
+delay (live / off) frames are drawn and written as soon as they are recognized.
+
 Stopping: the loop ends at end of stream, when ``stop`` (a ``threading.Event``, set
 e.g. by a SIGINT/SIGTERM handler) is set, when ``on_frame`` returns False, or on an
-exception.  In every case the source is closed and every sink is finalized (queued
+exception.  In every case the frames still waiting in the delay are filtered with what
+is known and written, then the source is closed and every sink is finalized (queued
 frames encoded, the MP4 index written, table files closed), so outputs are valid up
 to the last processed frame.
 """
@@ -16,6 +22,7 @@ to the last processed frame.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import queue
 import threading
 import time
@@ -217,7 +224,7 @@ def run(source, recognizer, *, overlay: Overlay | None = None, video=None, table
         on_frame: Callable[[SourceFrame, FrameResult, RunStats], bool | None] | None = None,
         progress: Callable[[int], None] | None = None, stop: threading.Event | None = None,
         hud: bool = False, reset_each_frame: bool = False, timer: StageTimer | None = None,
-        ahead: DetectAhead | None = None, lookahead: int = 4) -> RunStats:
+        ahead: DetectAhead | None = None, lookahead: int = 4, delay=None) -> RunStats:
     """Process every frame of ``source`` and feed the sinks; always finalizes them.
 
     Args:
@@ -226,46 +233,78 @@ def run(source, recognizer, *, overlay: Overlay | None = None, video=None, table
         overlay: draws onto each frame before it reaches ``video``/``images``/``on_frame``.
         video: ``VideoSink`` or None; tables: ``CsvSink``/``JsonlSink``s; images: ``ImageSink`` or None.
         on_frame: called after drawing with (frame, result, stats); return False to stop (e.g. "q" pressed).
-        progress: called with the number of frames done after each frame.
+        progress: called with the number of frames written after each frame.
         stop: set from another thread or a signal handler to stop after the current frame.
         hud: draw the fps / latency / faces HUD.
         reset_each_frame: forget tracks between frames (unrelated still images).
         timer: collects stage timings; pass the one ``VideoSink(timer=...)`` reports "encode" into.
         ahead: a ``DetectAhead`` sharing ``recognizer``'s detector: frames are then read
             ``lookahead`` frames ahead and detected in parallel (file modes; adds latency).
+        delay: a ``core.lagged.LaggedFilter`` (offline temporal filter): frames and results wait in it
+            and are drawn and written once released (the recognizer's own temporal stage should be off).
 
     Returns:
         RunStats; ``end_reason`` says why the loop ended.  Exceptions propagate after
-        the sinks are finalized.
+        the waiting frames are written and the sinks are finalized.
     """
     stats = RunStats(timer=timer or StageTimer())
     meter = RateMeter()
     provider = getattr(recognizer, "provider", None)
     started = time.perf_counter()
+    written = [0]
+
+    def emit(frame: SourceFrame, result: FrameResult, draw: bool) -> bool:
+        """Draw (when asked) and write one frame; False when ``on_frame`` asks to quit."""
+        if draw and overlay is not None:
+            drawn = time.perf_counter()
+            lines = hud_lines(stats.fps, stats.latency_ms, len(result.faces), provider) if hud else ()
+            overlay.draw(frame.image, result, lines)
+            stats.timer.add("draw", (time.perf_counter() - drawn) * 1e3)
+        for table in tables:
+            table.write(result, frame.name)
+        if video is not None:
+            video.write(frame.image, frame.time_ms)
+        if images is not None:
+            images.write(frame.image, frame.name)
+        written[0] += 1
+        if on_frame is not None and on_frame(frame, result, stats) is False:
+            return False
+        if progress is not None:
+            progress(written[0])
+        return True
+
+    live_ids = getattr(getattr(recognizer, "tracker", None), "active_ids", None) if delay is not None else None
     try:
         for frame in _read_ahead(source, stop, ahead, lookahead):
             if reset_each_frame:
                 recognizer.reset()
-            result = _process(frame, recognizer, overlay, stats, hud, provider, ahead)
+            result = _process(frame, recognizer, overlay, stats, hud, provider, ahead, draw=delay is None)
             stats.fps = meter.tick()
-            for table in tables:
-                table.write(result, frame.name)
-            if video is not None:
-                video.write(frame.image, frame.time_ms)
-            if images is not None:
-                images.write(frame.image, frame.name)
-            if on_frame is not None and on_frame(frame, result, stats) is False:
+            if delay is None:
+                if not emit(frame, result, draw=False):
+                    stats.end_reason = "quit"
+                    break
+                continue
+            ids = recognizer.tracker.active_ids if live_ids is not None else None
+            if not all([emit(f, dataclasses.replace(r, faces=faces), draw=True)
+                        for _, faces, (f, r) in delay.push(frame.time_ms, result.faces, (frame, result), ids)]):
                 stats.end_reason = "quit"
                 break
-            if progress is not None:
-                progress(stats.frames)
         else:
             stats.end_reason = source.end_reason or "eof"
     finally:
         stats.wall_s = time.perf_counter() - started
         if not stats.end_reason:
             stats.end_reason = "error"
-        _finalize(ahead, source, video, tables, images)
+        errors = []
+        if delay is not None:  # the frames still waiting: filtered with what is known, written in order
+            try:
+                for _, faces, (f, r) in delay.flush():
+                    emit(f, dataclasses.replace(r, faces=faces), draw=True)
+            except Exception as exc:  # noqa: BLE001 - finalize the sinks all the same
+                errors.append(exc)
+            stats.wall_s = time.perf_counter() - started
+        _finalize(ahead, source, video, tables, images, errors)
     stats.rows = sum(getattr(t, "rows_written", 0) for t in tables)
     return stats
 
@@ -286,8 +325,8 @@ def _read_ahead(source, stop, ahead: DetectAhead | None, depth: int):
 
 
 def _process(frame: SourceFrame, recognizer, overlay, stats: RunStats, hud: bool, provider,
-             ahead: DetectAhead | None = None) -> FrameResult:
-    """Recognize and draw one frame; record timings and counters in ``stats``."""
+             ahead: DetectAhead | None = None, draw: bool = True) -> FrameResult:
+    """Recognize and (``draw``) draw one frame; record timings and counters in ``stats``."""
     timer = stats.timer
     timer.add("decode", frame.decode_ms)
     start = time.perf_counter()
@@ -300,11 +339,12 @@ def _process(frame: SourceFrame, recognizer, overlay, stats: RunStats, hud: bool
         timings = {**timings, "detect": ahead.last_detect_ms, "detect_wait": (waited - start) * 1e3}
     timer.add_many(timings)
     drawn = time.perf_counter()
-    if overlay is not None:
+    if draw and overlay is not None:
         lines = hud_lines(stats.fps, stats.latency_ms, len(result.faces), provider) if hud else ()
         overlay.draw(frame.image, result, lines)
     done = time.perf_counter()
-    timer.add("draw", (done - drawn) * 1e3)
+    if draw:
+        timer.add("draw", (done - drawn) * 1e3)
     stats.latency_ms = (done - start) * 1e3
     timer.add("latency", stats.latency_ms)
     if frame.captured:
@@ -316,9 +356,10 @@ def _process(frame: SourceFrame, recognizer, overlay, stats: RunStats, hud: bool
     return result
 
 
-def _finalize(ahead, source, video, tables, images) -> None:
-    """Close the look-ahead, the source and every sink; the first error is re-raised after all were tried."""
-    errors = []
+def _finalize(ahead, source, video, tables, images, errors: list | None = None) -> None:
+    """Close the look-ahead, the source and every sink; the first error (of ``errors`` and these) is re-raised
+    after all were tried."""
+    errors = [] if errors is None else errors
     for closable in (ahead, source, video, *tables, images):
         if closable is None:
             continue

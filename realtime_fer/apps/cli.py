@@ -216,13 +216,10 @@ def _native_stderr_silenced(enabled: bool):
 
 
 def _recognizer_settings(args, mode: str) -> dict:
-    """The recognizer options of ``args`` for ``mode``; an offline temporal filter runs after the
-    recognizer (on whole tracks), so the recognizer itself then smooths nothing."""
-    from ..core.temporal import OFF
-
-    temporal = temporal_settings(args, mode)
+    """The recognizer options of ``args`` for ``mode`` (an offline temporal stage runs after the recognizer,
+    which then smooths nothing: ``recognizer_setup.open_recognizer``)."""
     return dict(model=args.model, provider=args.provider, detector=args.detector, detector_range=args.detector_range,
-                temporal=OFF if temporal.mode == "offline" else temporal, detect_every=args.detect_every,
+                temporal=temporal_settings(args, mode), detect_every=args.detect_every,
                 min_confidence=args.min_confidence, threads=args.threads)
 
 
@@ -308,9 +305,6 @@ def _run_video(args, stop: _StopOnSignal) -> int:
         raise InputError("--video: expected at least one of --output, --csv, --jsonl, --report, got none; "
                          "e.g. --output OUT.mp4")
     report = video_report.prepare(args)
-    settings = temporal_settings(args, "video")
-    if settings.mode == "offline":
-        return _run_offline_video(args, stop, settings, report)
     state = {}
 
     def update(done: int, total: int | None) -> None:
@@ -354,29 +348,6 @@ def _run_video(args, stop: _StopOnSignal) -> int:
     if summary["truncated"]:
         _warn(f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames {args.video} announces; "
               "the file may be truncated or damaged (outputs cover the decodable frames)")
-    return EXIT_OK
-
-
-def _run_offline_video(args, stop: _StopOnSignal, settings, report) -> int:
-    """``--video --temporal offline``: recognize the whole file, filter each track, then write (two passes)."""
-    from .offline_video import run_offline_video
-
-    _precheck_outputs(args, (args.video,))
-    stats, expected = run_offline_video(
-        args, stop, settings, open_recognizer=lambda: _open_recognizer(args, "video"),
-        detect_ahead=lambda recognizer: _detect_ahead(args, recognizer, "video"),
-        table_sinks=lambda labels, stack: _table_sinks(args, labels, False, stack) + report.tables(labels, stack),
-        progress=_progress, warn=_warn)
-    report.finish(warn=_warn)
-    outputs = ", ".join(p for p in (args.output, args.csv, args.jsonl, args.report) if p)
-    print(f"{PROG}: {stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps -> {outputs}",
-          file=sys.stderr)
-    if stop.signum is not None:
-        _warn(f"interrupted after {stats.frames} frames; the tables are finalized up to the last recognized frame")
-        return EXIT_SIGNAL[stop.signum]
-    if args.max_frames is None and expected and stats.frames < min(expected - 2, 0.95 * expected):
-        _warn(f"decoded {stats.frames} of the ~{expected} frames {args.video} announces; the file may be "
-              "truncated or damaged (outputs cover the decodable frames)")
     return EXIT_OK
 
 

@@ -212,12 +212,14 @@ def choose_rows(faces: VideoFaces, side: str | None, length: int) -> np.ndarray:
 
 
 def row_labels(faces: VideoFaces, settings: TemporalSettings) -> np.ndarray:
-    """(N,) int64 model class shown per row under ``settings`` (each track filtered as a whole)."""
+    """(N,) int64 model class shown per row under ``settings`` (each track as ``--video`` filters it: the
+    offline filter's releases follow the video's frame clock)."""
     labels = faces.raw.argmax(axis=1).astype(np.int64) if len(faces.raw) else np.zeros(0, np.int64)
     for track in np.unique(faces.track[faces.track >= 0]):
         rows = np.flatnonzero(faces.track == track)
         rows = rows[np.argsort(faces.frame[rows], kind="stable")]
-        _, labels[rows] = filter_track(faces.times_ms[faces.frame[rows]], faces.raw[rows], settings)
+        _, labels[rows] = filter_track(faces.times_ms[faces.frame[rows]], faces.raw[rows], settings,
+                                       clock_ms=faces.times_ms)
     return labels
 
 
@@ -252,7 +254,9 @@ def comparison_grid(main: TemporalSettings) -> list[TemporalSettings]:
     grid = [main, TemporalSettings("off"), default_settings("live"), default_settings("offline")]
     grid += [TemporalSettings("live", tau, margin, hold) for tau in (0.15, 0.3, 0.6) for margin in (0.1, 0.25)
              for hold in (0.2, 0.4)]
-    grid += [TemporalSettings("offline", tau, margin, 0.4) for tau in (0.25, 0.5, 1.0) for margin in (0.1, 0.2, 0.3)]
+    offline = default_settings("offline")
+    grid += [offline.with_(tau_s=tau, margin=margin) for tau in (0.25, 0.5, 1.0) for margin in (0.1, 0.2, 0.3)]
+    grid += [offline.with_(lag_s=lag) for lag in (0.5, 2.0)]
     unique: list[TemporalSettings] = []
     for settings in grid:
         if settings.mode == "off":
@@ -301,13 +305,16 @@ def parse_setting(spec: str) -> TemporalSettings:
     try:
         base = default_settings(parts[0])
         values = [float(v) for v in parts[1:]]
-        if len(values) > 3:
+        if len(values) > 4:
             raise ValueError("too many parts")
-        names = ("tau_s", "margin", "min_hold_s")
+        names = ("tau_s", "margin", "min_hold_s", "lag_s")
+        if len(values) == 4 and base.mode != "offline":
+            raise ValueError("a lag is for the offline mode only")
         return base if base.mode == "off" else base.with_(**dict(zip(names, values)))
     except ValueError as exc:
-        raise InputError(f"--setting {spec}: expected MODE[:TAU[:MARGIN[:HOLD]]] with MODE live, offline or off "
-                         f"and numbers in range, got {exc}; e.g. --setting live:0.3:0.15:0.4") from None
+        raise InputError(f"--setting {spec}: expected MODE[:TAU[:MARGIN[:HOLD[:LAG]]]] with MODE live, offline or "
+                         f"off and numbers in range (LAG: offline), got {exc}; e.g. --setting live:0.3:0.15:0.4 or "
+                         "offline:0.5:0.3:0.8:2") from None
 
 
 def build_parser(prog: str, add_common) -> argparse.ArgumentParser:
@@ -319,9 +326,9 @@ def build_parser(prog: str, add_common) -> argparse.ArgumentParser:
     parser.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (videos: their own)")
     parser.add_argument("--compare", action="store_true", help="also score raw, live and offline settings in a grid "
                         "and name the best by ABAW macro-F1")
-    parser.add_argument("--setting", action="append", default=[], metavar="MODE[:TAU[:MARGIN[:HOLD]]]",
+    parser.add_argument("--setting", action="append", default=[], metavar="MODE[:TAU[:MARGIN[:HOLD[:LAG]]]]",
                         help="also score this temporal setting (repeatable), e.g. live:0.3:0.15:0.4 or "
-                             "offline:1.0; parts left out take that mode's defaults")
+                             "offline:1.0 or offline:0.5:0.3:0.8:2; parts left out take that mode's defaults")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     add_common(parser)
     return parser

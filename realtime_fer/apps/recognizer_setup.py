@@ -55,9 +55,12 @@ def open_recognizer(mode: str, *, model: str | Path | None = None, provider: str
     """
     from ..core.pipeline import Recognizer
 
+    from ..core.temporal import OFF
+
     options = {} if smoothing is None else {"smoothing": smoothing}
     if temporal is not None:  # a core.temporal.TemporalSettings (None: the recognizer's live default)
-        options["temporal"] = temporal
+        # the offline filter runs after the recognizer (core.lagged), on raw probabilities
+        options["temporal"] = OFF if temporal.mode == "offline" else temporal
     return Recognizer(Path(model) if model else None, provider=provider, detector=detector,
                       detector_range=detector_range or DEFAULT_RANGE[mode], min_confidence=min_confidence,
                       detect_every=detect_every if detect_every is not None else DEFAULT_DETECT_EVERY[mode],

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from ..core.temporal import OFFLINE_DEFAULT
 from ..errors import InputError
 
 
@@ -53,7 +54,7 @@ def table_sinks(labels, csv=None, jsonl=None, *, with_file: bool = False, overwr
 def run_video_job(input_path: str | Path, *, output: str | Path | None = None, csv: str | Path | None = None,
                   jsonl: str | Path | None = None, overwrite: bool = False, model: str | Path | None = None,
                   provider: str = "auto", detector: str = "blazeface", detector_range: str | None = None,
-                  smoothing: float | None = None, detect_every: int | None = None, min_confidence: float = 0.5,
+                  detect_every: int | None = None, min_confidence: float = 0.5,
                   workers: int | None = None, threads: int | None = None, max_frames: int | None = None,
                   hud: bool = False, recognizer=None, stop: threading.Event | None = None,
                   progress: Callable[[int, int | None], None] | None = None, codec: str | None = None,
@@ -76,8 +77,12 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
             provider is CUDA/TensorRT and it opens); preset / crf: its speed preset and quality.
         audio: carry the input's audio over into ``output`` (stream copy; AAC where needed).
         fps: frame rate of a frame folder (required for folders, refused for files).
-        temporal: a causal ``core.temporal.TemporalSettings`` for the recognizer it builds (None: the
-            live default); the offline filter is the CLI's two-pass ``--temporal offline`` path.
+        temporal: the ``core.temporal.TemporalSettings`` of the temporal stage (None: ``OFFLINE_DEFAULT``,
+            as ``--video``; ``apps.temporal_options`` turns the CLI's --temporal/--tau/--smoothing/... into
+            one). Offline: the recognizer runs with its temporal stage off and every frame waits ``lag_s``
+            (at most ``MAX_VIDEO_LAG_S``) in a ``core.lagged.LaggedFilter`` before it is drawn and written:
+            ``lag_s * fps`` decoded frames in memory. Live / off: the recognizer's own causal stage (a
+            borrowed ``recognizer`` keeps its own live settings).
         extra_tables: ``extra_tables(labels, stack) -> [table sinks]`` fed like the CSV (e.g. the
             ``--report`` hook of ``apps.video_report``).
 
@@ -110,15 +115,16 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
         from ..io.av_writer import resolve_codec
 
         resolve_codec(None if codec == "auto" else codec, output)  # a bad --codec fails before any work
+    temporal = OFFLINE_DEFAULT if temporal is None else temporal
     source = open_video_source(input_path, fps=fps, max_frames=max_frames)
     track_ids: set[int] = set()
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
+        delay = make_delay(temporal, source.info)
         if recognizer is None:
             recognizer = stack.enter_context(open_recognizer(
                 "video", model=model, provider=provider, detector=detector, detector_range=detector_range,
-                smoothing=smoothing, detect_every=detect_every, min_confidence=min_confidence, threads=threads,
-                temporal=temporal))
+                detect_every=detect_every, min_confidence=min_confidence, threads=threads, temporal=temporal))
         else:
             recognizer.reset()
         ahead = make_detect_ahead(recognizer, "video", workers=workers, detector=detector,
@@ -150,7 +156,7 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
                 progress(done, total)
 
         stats = run(source, recognizer, overlay=Overlay(recognizer.labels), video=video, tables=tables,
-                    on_frame=on_frame, progress=report, stop=stop, hud=hud, timer=timer, ahead=ahead)
+                    on_frame=on_frame, progress=report, stop=stop, hud=hud, timer=timer, ahead=ahead, delay=delay)
     expected = source.info.frame_count
     # the container's count is an estimate for some files (off by a few %), hence the margin
     seen = stats.frames + getattr(source, "lost_frames", 0)
@@ -176,8 +182,39 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
         "concealed_frames": getattr(source, "concealed_frames", 0),
         "gaps": getattr(source, "gaps", 0),
         "codec": video.codec if video is not None else None,
+        "temporal": temporal.describe(),
+        "delay_frames": delay.max_pending if delay is not None else 0,
+        "early_releases": delay.early_releases if delay is not None else 0,
         "audio": None if video is None or not video.has_audio else "copied" if video.audio_copied else "re-encoded",
     }
+
+
+MAX_DELAY_BYTES = 3 << 30
+"""The most decoded frames the offline filter's delay may hold, in bytes (4 s of 1080p at 60 fps is ~1.5 GB)."""
+
+
+def make_delay(temporal, info):
+    """The ``LaggedFilter`` of an offline ``temporal`` for a source of ``info`` (fps, size), else None.
+
+    Its queue holds at most ``lagged.pending_capacity(lag_s, fps)`` frames (room for uneven stamps; a
+    frame past that is released early). InputError when ``lag_s`` exceeds ``MAX_VIDEO_LAG_S`` or the
+    frames would take more than ``MAX_DELAY_BYTES``.
+    """
+    from ..core.lagged import LaggedFilter, pending_capacity
+    from ..core.temporal import MAX_VIDEO_LAG_S
+
+    if temporal.mode != "offline":
+        return None
+    if temporal.lag_s > MAX_VIDEO_LAG_S:
+        raise InputError(f"--lag: expected at most {MAX_VIDEO_LAG_S:g} s for a video (its frames wait in memory), "
+                         f"got {temporal.lag_s:g}; use a shorter --lag")
+    capacity = pending_capacity(temporal.lag_s, info.fps)
+    width, height = info.size
+    if capacity * width * height * 3 > MAX_DELAY_BYTES:
+        raise InputError(f"--lag {temporal.lag_s:g}: expected the delayed frames to fit in "
+                         f"{MAX_DELAY_BYTES >> 20} MB, got {capacity} frames of {width}x{height} "
+                         f"({capacity * width * height * 3 >> 20} MB); use a shorter --lag")
+    return LaggedFilter(temporal, max_pending=capacity)
 
 
 def open_video_source(path: str | Path, *, fps: float | None = None, max_frames: int | None = None):

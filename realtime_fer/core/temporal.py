@@ -6,20 +6,24 @@ source behave alike:
 
 * ``tau_s``: time constant of the probability smoothing. Live: a causal exponential
   moving average with ``alpha = 1 - exp(-dt / tau_s)`` per frame (``dt`` from the time
-  stamps). Offline: the same average run forwards and then backwards over the whole track
-  (zero phase: no delay).
+  stamps). Offline: the same average run forwards and then backwards (zero phase: no delay),
+  over the frames known ``lag_s`` later (below).
 * ``margin`` and ``min_hold_s``: hysteresis on the shown label. Live: a new label is shown
   once its smoothed probability has led the shown one by at least ``margin`` for
   ``min_hold_s`` seconds. Offline: the label sequence maximising
   ``sum_t dt_t * p_t[label_t] - margin * min_hold_s * (number of switches)`` (Viterbi), i.e.
   a switch is made where the new label's lead, integrated over time, pays for
   ``margin * min_hold_s`` probability-seconds.
+* ``lag_s`` (offline only): how many seconds of source time a frame waits for its future
+  before it is filtered and released (``lagged.LaggedFilter``; ``filter_track_offline`` runs
+  the same code). A lag longer than the track gives the whole-track result above.
 
 ``raw_probs`` are never changed. ``probs`` are the smoothed probabilities and
 ``label_ids`` the shown label per face (what the CSV's ``label``/``confidence`` report).
 
 Modes: ``live`` (causal, for cameras and streams; ``LiveFilter`` inside ``Recognizer``),
-``offline`` (non-causal over a whole track: ``filter_track_offline``; for files),
+``offline`` (non-causal with ``lag_s`` of look-ahead: ``lagged.LaggedFilter`` in the video loop,
+``filter_track_offline`` on one track; for files),
 ``off`` (probs = raw, label = argmax of raw).
 """
 
@@ -34,6 +38,11 @@ from .faces import Faces
 
 MODES = ("live", "offline", "off")
 DEFAULT_FPS = 30.0
+MAX_VIDEO_LAG_S = 4.0
+"""The longest ``lag_s`` the video loop accepts (it holds ``lag_s * fps`` decoded frames: 1 s of 1080p at 30 fps
+is ~190 MB)."""
+MAX_GAP_S = 0.25
+"""A gap between frames counts at most this long in the label decoder's frame durations (a lost stretch)."""
 
 
 @dataclass(frozen=True)
@@ -46,17 +55,21 @@ class TemporalSettings:
         margin: lead in probability (0..1) a new label needs over the shown one.
         min_hold_s: seconds that lead must last (live) / the switch cost in seconds of
             ``margin`` lead (offline). 0 with margin 0 shows the argmax of ``probs``.
+        lag_s: offline only: seconds of source time each frame waits for its future (0..60;
+            ``--video`` holds that many seconds of decoded frames, at most ``MAX_VIDEO_LAG_S``).
     """
 
     mode: str = "live"
     tau_s: float = 0.3
     margin: float = 0.15
     min_hold_s: float = 0.4
+    lag_s: float = 1.0
 
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"temporal mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
-        for name, low, high in (("tau_s", 0.0, 60.0), ("margin", 0.0, 1.0), ("min_hold_s", 0.0, 60.0)):
+        for name, low, high in (("tau_s", 0.0, 60.0), ("margin", 0.0, 1.0), ("min_hold_s", 0.0, 60.0),
+                                ("lag_s", 0.0, 60.0)):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
                 raise ValueError(f"temporal {name}: expected a number in [{low:g}, {high:g}], got {value!r}")
@@ -77,12 +90,14 @@ class TemporalSettings:
     def describe(self) -> str:
         if self.mode == "off":
             return "off"
-        return f"{self.mode} tau={self.tau_s:g}s margin={self.margin:g} hold={self.min_hold_s:g}s"
+        lag = f" lag={self.lag_s:g}s" if self.mode == "offline" else ""
+        return f"{self.mode} tau={self.tau_s:g}s margin={self.margin:g} hold={self.min_hold_s:g}s{lag}"
 
 
 LIVE_DEFAULT = TemporalSettings("live", tau_s=0.3, margin=0.15, min_hold_s=0.4)
-OFFLINE_DEFAULT = TemporalSettings("offline", tau_s=0.5, margin=0.3, min_hold_s=0.4)
-"""Chosen on woman2.mp4 and the Pexels clip with benchmarks/bench_temporal.py (see README "Steady labels")."""
+OFFLINE_DEFAULT = TemporalSettings("offline", tau_s=0.5, margin=0.3, min_hold_s=0.8, lag_s=1.0)
+"""Chosen on woman2.mp4 and the Pexels clip with benchmarks/bench_temporal.py --grid, the clips it is measured on
+(see README "Steady labels")."""
 
 
 def default_settings(mode: str) -> TemporalSettings:
@@ -150,7 +165,7 @@ class LiveFilter:
     float32) and ``label_ids`` (shown class index, int64) set from ``raw_probs``. Faces
     without a track id (-1) get their raw probabilities and argmax. ``prune`` frees the
     state of tracks the tracker dropped, so memory stays flat. Mode "offline" behaves like
-    "live" here (a stream has no future); use ``filter_track_offline`` on whole tracks.
+    "live" here (a stream has no future); files use ``lagged.LaggedFilter`` / ``filter_track_offline``.
     """
 
     def __init__(self, settings: TemporalSettings = LIVE_DEFAULT):
@@ -199,15 +214,18 @@ def filter_track_live(times_ms: np.ndarray, raw: np.ndarray,
     return probs, labels
 
 
-def _frame_durations(times_ms: np.ndarray) -> np.ndarray:
-    """(T,) seconds each frame stands for: half the gap to each neighbour, gaps capped at 4 median frames."""
+def frame_durations(times_ms: np.ndarray) -> np.ndarray:
+    """(T,) seconds each frame stands for: half the gap to each neighbour (the gap itself at either end; one
+    frame at DEFAULT_FPS for a lone frame or a repeated stamp), gaps capped at ``MAX_GAP_S``.
+
+    Each value needs only the frame's neighbours, so the lagged filter computes the same as the whole track.
+    """
     times = np.asarray(times_ms, np.float64) / 1000.0
     if len(times) < 2:
         return np.full(len(times), 1.0 / DEFAULT_FPS)
     gaps = np.diff(times)
-    typical = float(np.median(gaps[gaps > 0])) if np.any(gaps > 0) else 1.0 / DEFAULT_FPS
-    gaps = np.clip(np.where(gaps > 0, gaps, typical), 0.0, 4.0 * typical)
-    return 0.5 * (np.concatenate([[typical], gaps]) + np.concatenate([gaps, [typical]]))
+    gaps = np.minimum(np.where(gaps > 0, gaps, 1.0 / DEFAULT_FPS), MAX_GAP_S)
+    return 0.5 * (np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]]))
 
 
 def smooth_probs_offline(times_ms: np.ndarray, raw: np.ndarray, tau_s: float) -> np.ndarray:
@@ -245,7 +263,7 @@ def sticky_labels(times_ms: np.ndarray, probs: np.ndarray, switch_cost: float) -
         return np.zeros(0, np.int64)
     if switch_cost <= 0.0:
         return probs.argmax(axis=1).astype(np.int64)
-    gains = probs * _frame_durations(times_ms)[:, None]
+    gains = probs * frame_durations(times_ms)[:, None]
     back = np.empty((count, classes), np.int8)
     score = gains[0].copy()
     back[0] = np.arange(classes)
@@ -262,9 +280,10 @@ def sticky_labels(times_ms: np.ndarray, probs: np.ndarray, switch_cost: float) -
     return labels
 
 
-def filter_track_offline(times_ms: np.ndarray, raw: np.ndarray,
-                         settings: TemporalSettings = OFFLINE_DEFAULT) -> tuple[np.ndarray, np.ndarray]:
-    """Non-causal temporal stage over one whole track: (T,) ms, (T, C) raw -> ((T, C) float32 probs, (T,) int64 labels)."""
+def filter_track_whole(times_ms: np.ndarray, raw: np.ndarray,
+                       settings: TemporalSettings = OFFLINE_DEFAULT) -> tuple[np.ndarray, np.ndarray]:
+    """The offline filter over one whole track at once (the reference ``filter_track_offline`` equals when
+    ``lag_s`` is longer than the track): (T,) ms, (T, C) raw -> ((T, C) float32 probs, (T,) int64 labels)."""
     raw = np.asarray(raw, np.float32)
     if settings.mode == "off":
         return raw.copy(), raw.argmax(axis=1).astype(np.int64)
@@ -272,10 +291,28 @@ def filter_track_offline(times_ms: np.ndarray, raw: np.ndarray,
     return probs, sticky_labels(times_ms, probs, settings.margin * settings.min_hold_s)
 
 
-def filter_track(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings) -> tuple[np.ndarray, np.ndarray]:
-    """``filter_track_live`` or ``filter_track_offline`` by ``settings.mode`` (off: raw and its argmax)."""
+def filter_track_offline(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings = OFFLINE_DEFAULT,
+                         clock_ms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The offline filter of one track as ``--video`` runs it (``lagged.LaggedTrack``, ``settings.lag_s`` of
+    look-ahead): (T,) ms, (T, C) raw -> ((T, C) float32 probs, (T,) int64 labels).
+
+    ``clock_ms``: the time stamps of every frame of the video (the frames this track is missing from
+    included; NaN ignored), so releases happen when they do in the video; None: the track's own stamps.
+    """
+    raw = np.asarray(raw, np.float32)
+    if settings.mode == "off":
+        return raw.copy(), raw.argmax(axis=1).astype(np.int64)
+    from .lagged import filter_track_lagged
+
+    return filter_track_lagged(times_ms, raw, settings, clock_ms)
+
+
+def filter_track(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings,
+                 clock_ms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``filter_track_live`` or ``filter_track_offline`` by ``settings.mode`` (off: raw and its argmax);
+    ``clock_ms``: see ``filter_track_offline`` (the live filter ignores it)."""
     if settings.mode == "offline":
-        return filter_track_offline(times_ms, raw, settings)
+        return filter_track_offline(times_ms, raw, settings, clock_ms)
     return filter_track_live(times_ms, raw, settings)
 
 

@@ -15,6 +15,7 @@ import sys
 
 def build_batch_parser() -> argparse.ArgumentParser:
     from ..cli import PROG, PROVIDERS, RANGES
+    from ..temporal_options import add_temporal_arguments
 
     parser = argparse.ArgumentParser(
         prog=f"{PROG} batch", description="Annotate a corpus of videos with the options of --video, on local "
@@ -40,12 +41,12 @@ def build_batch_parser() -> argparse.ArgumentParser:
     group.add_argument("--provider", choices=PROVIDERS, default="auto")
     group.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
     group.add_argument("--range", dest="detector_range", choices=RANGES)
-    group.add_argument("--smoothing", type=float, default=None, metavar="F")
     group.add_argument("--detect-every", type=int, default=None, metavar="N")
     group.add_argument("--min-confidence", type=float, default=0.5, metavar="F")
     group.add_argument("--threads", type=int, default=None, metavar="N", help="classifier threads per worker")
     group.add_argument("--max-frames", type=int, default=None, metavar="N", help="at most N frames per video")
     group.add_argument("--hud", action="store_true", help="draw the fps readout into saved videos")
+    add_temporal_arguments(parser.add_argument_group("temporal stage (as for --video)"))
     parser.add_argument("--verbose", action="store_true", help="keep OpenCV/FFmpeg/MediaPipe log output")
     return parser
 
@@ -59,11 +60,13 @@ def run_batch_command(args, stop) -> int:
 
     from ..cli import EXIT_RUNTIME, EXIT_SIGNAL, PROG, _warn
     from .progress import BatchProgress
+    from ..temporal_options import temporal_settings
     from .runner import run_batch
 
     csv = args.csv or not (args.jsonl or args.save_video)
     options = dict(model=args.model, provider=args.provider, detector=args.detector,
-                   detector_range=args.detector_range, smoothing=args.smoothing, detect_every=args.detect_every,
+                   detector_range=args.detector_range, temporal=temporal_settings(args, "batch"),
+                   detect_every=args.detect_every,
                    min_confidence=args.min_confidence, threads=args.threads, max_frames=args.max_frames, hud=args.hud)
     display = BatchProgress() if not args.quiet else None
     with display if display is not None else contextlib.nullcontext():

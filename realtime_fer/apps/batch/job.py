@@ -28,7 +28,8 @@ class JobSettings:
     """What every video of a batch is run with (picklable: it travels to the workers).
 
     ``csv`` / ``jsonl`` / ``save_video`` choose the outputs; ``model`` .. ``hud`` mean what the
-    ``--video`` options of the same names mean (None: ``--video``'s defaults). ``threads``
+    ``--video`` options of the same names mean (None: ``--video``'s defaults; ``temporal``: a
+    ``core.temporal.TemporalSettings``, None = the offline default, as ``--video``). ``threads``
     (classifier threads) and ``lookahead`` (detection threads per worker) change speed only,
     so they are not part of the settings a manifest record is compared on.
     """
@@ -40,7 +41,7 @@ class JobSettings:
     provider: str = "auto"
     detector: str = "blazeface"
     detector_range: str | None = None
-    smoothing: float | None = None
+    temporal: object = None  # core.temporal.TemporalSettings | None
     detect_every: int | None = None
     min_confidence: float = 0.5
     max_frames: int | None = None
@@ -58,7 +59,14 @@ class JobSettings:
         values["model"] = str(Path(self.model).resolve()) if self.model else "default"
         values["detector_range"] = self.detector_range or DEFAULT_RANGE["video"]
         values["detect_every"] = self.detect_every or DEFAULT_DETECT_EVERY["video"]
+        values["temporal"] = dataclasses.asdict(self.temporal_settings())
         return values
+
+    def temporal_settings(self):
+        """``temporal``, or ``--video``'s default (the offline filter)."""
+        from ...core.temporal import OFFLINE_DEFAULT
+
+        return OFFLINE_DEFAULT if self.temporal is None else self.temporal
 
     def kinds(self) -> list[str]:
         return [kind for kind, on in (("csv", self.csv), ("jsonl", self.jsonl), ("video", self.save_video)) if on]
@@ -79,7 +87,7 @@ def open_worker_recognizer(settings: JobSettings):
     from ..recognizer_setup import open_recognizer
 
     return open_recognizer("video", model=settings.model, provider=settings.provider, detector=settings.detector,
-                           detector_range=settings.detector_range, smoothing=settings.smoothing,
+                           detector_range=settings.detector_range, temporal=settings.temporal_settings(),
                            detect_every=settings.detect_every, min_confidence=settings.min_confidence,
                            threads=settings.threads)
 
@@ -131,7 +139,8 @@ def annotate_one(item: BatchInput, out_dir: str | Path, settings: JobSettings, r
                                 jsonl=partials.get("jsonl"), recognizer=recognizer, detector=settings.detector,
                                 detector_range=settings.detector_range, detect_every=settings.detect_every,
                                 min_confidence=settings.min_confidence, workers=settings.lookahead,
-                                max_frames=settings.max_frames, hud=settings.hud, stop=stop, progress=progress)
+                                max_frames=settings.max_frames, hud=settings.hud, stop=stop, progress=progress,
+                                temporal=settings.temporal_settings())
     except FerError as exc:
         _discard(partials)
         return base_record(item, "failed", str(exc), model=model, model_sha256=sha, **settings_record)

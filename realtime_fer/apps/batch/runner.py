@@ -51,8 +51,14 @@ def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: f
 
 def check_settings(settings: JobSettings, workers: int) -> None:
     """InputError for out-of-range numbers (the CLI's messages)."""
-    if settings.smoothing is not None and not 0.0 <= settings.smoothing < 1.0:
-        raise InputError(f"--smoothing: expected a number in [0, 1), got {settings.smoothing}; 0 turns smoothing off")
+    from ...core.temporal import MAX_VIDEO_LAG_S, TemporalSettings
+
+    if settings.temporal is not None and not isinstance(settings.temporal, TemporalSettings):
+        raise InputError(f"temporal: expected a core.temporal.TemporalSettings or None, got "
+                         f"{type(settings.temporal).__name__}; build one with TemporalSettings(...)")
+    if settings.temporal_settings().mode == "offline" and settings.temporal_settings().lag_s > MAX_VIDEO_LAG_S:
+        raise InputError(f"--lag: expected at most {MAX_VIDEO_LAG_S:g} s for a video, got "
+                         f"{settings.temporal_settings().lag_s:g}; use a shorter --lag")
     if settings.detect_every is not None and settings.detect_every < 1:
         raise InputError(f"--detect-every: expected an integer >= 1, got {settings.detect_every}")
     if not 0.0 <= settings.min_confidence <= 1.0:
@@ -85,7 +91,8 @@ def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = Fa
             ones end after their current frame and are discarded; the manifest stays consistent.
         on_event: progress callback, see ``EventCallback``.
         recognizer_options: ``JobSettings`` fields (model, provider, detector, detector_range,
-            smoothing, detect_every, min_confidence, max_frames, hud, threads, lookahead).
+            temporal (a TemporalSettings; None: the offline default), detect_every, min_confidence,
+            max_frames, hud, threads, lookahead).
 
     Returns:
         One record per input: the manifest's fields; status "done", "failed", "skipped" (done
