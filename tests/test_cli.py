@@ -403,9 +403,18 @@ def test_bench_synthetic_json(capsys, tiny_model):
     assert report["provider"] == "CPUExecutionProvider" and report["frames"] == 20
     assert report["faces_per_frame"] == 1.0
     assert report["ratio"] == pytest.approx(report["fps"] / report["io_only_fps"], rel=0.01)
-    for stage in ("decode", "detect", "track", "align", "classify", "smooth", "draw", "encode"):
+    for stage in ("decode", "detect", "track", "align", "classify", "smooth", "offline_filter", "draw", "encode"):
         values = report["stages"][stage]
         assert 0 <= values["median_ms"] <= values["p95_ms"]
+    assert report["temporal"].startswith("offline")  # bench measures what --video runs by default
+
+
+def test_bench_measures_the_live_filter_when_asked(capsys, tiny_model):
+    code, out, err = run_cli(capsys, "bench", "--synthetic", "--frames", "12", "--json", "--model", tiny_model,
+                             "--temporal", "live")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["temporal"].startswith("live") and "offline_filter" not in report["stages"]
 
 
 def test_bench_table_on_a_video(capsys, face_video, tiny_model):

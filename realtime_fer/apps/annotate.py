@@ -36,7 +36,7 @@ from ..core.faces import FrameResult
 from .overlay import Overlay, hud_lines
 from ..io.sources import SourceFrame
 
-STAGE_ORDER = ("decode", "detect", "track", "align", "classify", "smooth", "draw", "encode")
+STAGE_ORDER = ("decode", "detect", "track", "align", "classify", "smooth", "offline_filter", "draw", "encode")
 
 
 class StageTimer:
@@ -286,8 +286,10 @@ def run(source, recognizer, *, overlay: Overlay | None = None, video=None, table
                     break
                 continue
             ids = recognizer.tracker.active_ids if live_ids is not None else None
-            if not all([emit(f, dataclasses.replace(r, faces=faces), draw=True)
-                        for _, faces, (f, r) in delay.push(frame.time_ms, result.faces, (frame, result), ids)]):
+            filter_start = time.perf_counter()
+            released = delay.push(frame.time_ms, result.faces, (frame, result), ids)
+            stats.timer.add("offline_filter", (time.perf_counter() - filter_start) * 1e3)
+            if not all([emit(f, dataclasses.replace(r, faces=faces), draw=True) for _, faces, (f, r) in released]):
                 stats.end_reason = "quit"
                 break
         else:

@@ -101,11 +101,15 @@ def io_only_sequential(video, frames, faces, out_path: Path, encoder: dict | Non
 
 
 def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int = 10, ahead_factory=None,
-                  encoder: dict | None = None) -> tuple:
+                  encoder: dict | None = None, temporal=None) -> tuple:
     """Run the full ``--video`` path; returns (RunStats, StageTimer, whether detection ran ahead).
 
-    ``ahead_factory()`` returns a ``DetectAhead`` for ``recognizer`` (or None), as the CLI uses.
+    ``ahead_factory()`` returns a ``DetectAhead`` for ``recognizer`` (or None), as the CLI uses;
+    ``temporal``: with an offline ``TemporalSettings`` frames go through the one-pass look-ahead filter
+    (``video_job.make_delay``) as in ``--video``, otherwise the recognizer's own (live) filter.
     """
+    from .video_job import make_delay
+
     warm = make_source(video, warmup, faces)  # first inferences allocate; keep them out of the numbers
     for frame in warm.frames():
         recognizer.process(frame.image)
@@ -117,12 +121,14 @@ def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int =
     sink = make_sink(out_dir / "bench.mp4", source, video, encoder, timer=timer)
     table = CsvSink(out_dir / "bench.csv", recognizer.labels, overwrite=True)
     ahead = ahead_factory() if ahead_factory is not None else None
-    stats = run(source, recognizer, overlay=overlay, video=sink, tables=[table], timer=timer, ahead=ahead)
+    delay = make_delay(temporal, source.info) if temporal is not None else None
+    stats = run(source, recognizer, overlay=overlay, video=sink, tables=[table], timer=timer, ahead=ahead,
+                delay=delay)
     return stats, timer, ahead is not None
 
 
 def run_bench(recognizer, video: str | Path | None = None, frames: int | None = None, faces: int = 1,
-              repeats: int = 1, ahead_factory=None, encoder: dict | None = None) -> dict:
+              repeats: int = 1, ahead_factory=None, encoder: dict | None = None, temporal=None) -> dict:
     """Measure I/O-only and full-pipeline throughput on the same input.
 
     Args:
@@ -134,6 +140,8 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         ahead_factory: builds the ``DetectAhead`` the ``--video`` mode would use (None: no look-ahead).
         encoder: ``{"codec", "preset", "crf", "audio"}`` as ``--video --output`` takes them (None: defaults);
             every pass (I/O-only and pipeline) uses this one encoder.
+        temporal: the ``TemporalSettings`` of the run (offline: the one-pass look-ahead filter, as ``--video``
+            runs by default; None or live: the recognizer's causal filter); reported as ``temporal``.
 
     Returns:
         dict with ``provider``, ``frames``, ``fps``, ``io_only_fps``, ``ratio``, ``stages``
@@ -150,7 +158,7 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         for _ in range(max(1, repeats)):
             _, seq_fps = io_only_sequential(video, frames, faces, out / "seq.mp4", encoder)
             stats, timer, used = pipeline_pass(recognizer, video, frames, faces, out, ahead_factory=ahead_factory,
-                                               encoder=encoder)
+                                               encoder=encoder, temporal=temporal)
             used_ahead = used_ahead or used
             _, thr_fps = io_only_threaded(video, frames, faces, out / "io.mp4", encoder)
             best_thr, best_seq = max(best_thr, thr_fps), max(best_seq, seq_fps)
@@ -176,6 +184,7 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         "stages": stages,
         "repeats": max(1, repeats),
         "detect_ahead": used_ahead,
+        "temporal": temporal.describe() if temporal is not None else "live",
         "codec": codec_used,
         "preset": encoder.get("preset"),
         "crf": encoder.get("crf"),

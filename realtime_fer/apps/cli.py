@@ -452,7 +452,7 @@ def _run_bench(args) -> int:
         report = run_bench(recognizer, video=args.video, frames=args.max_frames or args.frames, faces=args.faces,
                            repeats=args.repeats, ahead_factory=ahead_factory,
                            encoder={"codec": args.codec, "preset": args.preset, "crf": args.crf,
-                                    "audio": not args.no_audio})
+                                    "audio": not args.no_audio}, temporal=temporal_settings(args, "bench"))
     if args.json:
         print(json.dumps(report))
     else:
@@ -470,7 +470,7 @@ def _print_bench(report: dict) -> None:
     console = Console()
     console.print(table)
     console.print(f"provider {report['provider']}  frames {report['frames']}  faces/frame {report['faces_per_frame']}  "
-                  f"encoder {report['codec']} {report['preset'] or ''}")
+                  f"encoder {report['codec']} {report['preset'] or ''}  temporal {report['temporal']}")
     console.print(f"end-to-end {report['fps']:.1f} fps; decode+encode only {report['io_only_fps']:.1f} fps "
                   f"(one thread), {report['io_threaded_fps']:.1f} fps (reader + writer threads)")
     console.print(f"ratio {report['ratio']:.3f} (vs one-thread decode+encode), "

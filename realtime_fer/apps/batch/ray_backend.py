@@ -38,9 +38,16 @@ class BatchActor:
     """Ray actor body: one Recognizer for the actor's lifetime (rebuilt when Ray restarts the actor)."""
 
     def __init__(self, settings: JobSettings):
+        import os
+
+        import cv2
+
         from .job import open_worker_recognizer, worker_name
         from ..cli import _quiet_libraries
 
+        # Ray sets OMP_NUM_THREADS to the actor's CPUs; OpenCV's own pool would otherwise use every core of the
+        # node and contend with the other actors, as in the local workers (local._init_worker)
+        cv2.setNumThreads(max(1, int(os.environ.get("OMP_NUM_THREADS") or 1)))
         _quiet_libraries(False)
         self.settings, self.name = settings, worker_name()
         self.recognizer, self.error = None, None
