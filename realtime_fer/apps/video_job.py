@@ -155,7 +155,8 @@ def run_video_job(input_path: str | Path, *, output: str | Path | None = None, c
             if progress is not None:
                 progress(done, total)
 
-        stats = run(source, recognizer, overlay=Overlay(recognizer.labels), video=video, tables=tables,
+        overlay = Overlay(recognizer.labels) if video is not None else None  # tables only: nothing to draw on
+        stats = run(source, recognizer, overlay=overlay, video=video, tables=tables,
                     on_frame=on_frame, progress=report, stop=stop, hud=hud, timer=timer, ahead=ahead, delay=delay)
     expected = source.info.frame_count
     # the container's count is an estimate for some files (off by a few %), hence the margin
