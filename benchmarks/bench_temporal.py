@@ -66,17 +66,23 @@ def alternative_settings() -> dict:
     return out
 
 
-def main_track_labels(faces, settings):
-    """(times_ms, labels) of the longest track under ``settings``."""
+def main_track_labels(faces, settings, viterbi_on=None):
+    """(frames, times_ms, labels) of the longest track under ``settings``, filtered as ``eval``'s ``row_labels``
+    filters every track (``viterbi_on``: the offline label decoder's input, None = its default)."""
     import numpy as np
 
-    from realtime_fer.apps.evaluate_video import row_labels
+    from realtime_fer.core.temporal import filter_track, filter_track_offline
 
-    labels = row_labels(faces, settings)
-    ids, counts = np.unique(faces.track, return_counts=True)
+    tracks = faces.track[faces.track >= 0]
+    ids, counts = np.unique(tracks, return_counts=True)
     rows = np.flatnonzero(faces.track == ids[counts.argmax()])
-    rows = rows[np.argsort(faces.frame[rows])]
-    return faces.frame[rows], faces.times_ms[faces.frame[rows]], labels[rows]
+    rows = rows[np.argsort(faces.frame[rows], kind="stable")]
+    times = faces.times_ms[faces.frame[rows]]
+    if settings.mode == "offline":
+        _, labels = filter_track_offline(times, faces.raw[rows], settings, faces.times_ms, viterbi_on)
+    else:
+        _, labels = filter_track(times, faces.raw[rows], settings, clock_ms=faces.times_ms)
+    return faces.frame[rows], times, labels
 
 
 def happy_turn_s(frames, times_ms, labels, happy: int) -> float | None:
@@ -120,8 +126,6 @@ def label_figures(model: Path, compared: dict | None = None) -> dict:
     from realtime_fer.core.pipeline import Recognizer
     from realtime_fer.core.temporal import OFF, label_switches
 
-    from realtime_fer.core.lagged import VITERBI_ON as default_source
-
     out = {}
     with Recognizer(model, detector_range="short", detect_every=2, temporal=OFF) as rec:
         woman = recognize(rec, WOMAN2, None)
@@ -129,22 +133,19 @@ def label_figures(model: Path, compared: dict | None = None) -> dict:
         names = rec.labels
     truth = read_annotation(PEXELS_LABELS)
     abaw_to_model = {4: names.index("happy"), 5: names.index("sad")}
-    from realtime_fer.core import lagged
-
     for name, settings in (compared or settings_compared()).items():
-        settings, lagged.VITERBI_ON = settings if isinstance(settings, tuple) else (settings, default_source)
-        frames, times, labels = main_track_labels(woman, settings)
+        settings, viterbi_on = settings if isinstance(settings, tuple) else (settings, None)
+        frames, times, labels = main_track_labels(woman, settings, viterbi_on)
         minutes = (times[-1] - times[0]) / 60000.0
         row = {"woman2_switches": label_switches(labels), "woman2_switches_per_min": label_switches(labels) / minutes,
                "woman2_shown": {names[k]: int(c) for k, c in zip(*np.unique(labels, return_counts=True))}}
-        frames, times, labels = main_track_labels(pexels, settings)
+        frames, times, labels = main_track_labels(pexels, settings, viterbi_on)
         wanted = np.array([abaw_to_model.get(int(truth[f]), -1) if f < len(truth) else -1 for f in frames])
         labelled = int(np.count_nonzero(truth >= 0))
         right = int(np.count_nonzero((wanted >= 0) & (labels == wanted)))
         row.update({"pexels_right": right, "pexels_labelled": labelled, "pexels_percent_right": 100.0 * right / labelled,
                     "pexels_happy_turn_s": happy_turn_s(frames, times, labels, names.index("happy"))})
         out[name] = row
-    lagged.VITERBI_ON = default_source
     return out
 
 

@@ -45,7 +45,7 @@ def classifier_threads(mode: str, cores: int | None = None) -> int:
 
 
 def open_recognizer(mode: str, *, model: str | Path | None = None, provider: str = "auto",
-                    detector: str = "blazeface", detector_range: str | None = None, smoothing: float | None = None,
+                    detector: str = "blazeface", detector_range: str | None = None,
                     detect_every: int | None = None, min_confidence: float = 0.5, threads: int | None = None,
                     temporal=None):
     """A ``Recognizer`` with ``mode``'s defaults for whatever is None.
@@ -54,10 +54,9 @@ def open_recognizer(mode: str, *, model: str | Path | None = None, provider: str
         ModelError / ProviderError / MissingDependencyError: bad model, provider or dependency.
     """
     from ..core.pipeline import Recognizer
-
     from ..core.temporal import OFF
 
-    options = {} if smoothing is None else {"smoothing": smoothing}
+    options = {}
     if temporal is not None:  # a core.temporal.TemporalSettings (None: the recognizer's live default)
         # the offline filter runs after the recognizer (core.lagged), on raw probabilities
         options["temporal"] = OFF if temporal.mode == "offline" else temporal

@@ -194,6 +194,15 @@ MAX_DELAY_BYTES = 3 << 30
 """The most decoded frames the offline filter's delay may hold, in bytes (4 s of 1080p at 60 fps is ~1.5 GB)."""
 
 
+def check_video_lag(temporal) -> None:
+    """InputError when an offline ``temporal`` looks further ahead than ``MAX_VIDEO_LAG_S`` (its frames wait in memory)."""
+    from ..core.temporal import MAX_VIDEO_LAG_S
+
+    if temporal.mode == "offline" and temporal.lag_s > MAX_VIDEO_LAG_S:
+        raise InputError(f"--lag: expected at most {MAX_VIDEO_LAG_S:g} s for a video (its frames wait in memory), "
+                         f"got {temporal.lag_s:g}; use a shorter --lag")
+
+
 def make_delay(temporal, info):
     """The ``LaggedFilter`` of an offline ``temporal`` for a source of ``info`` (fps, size), else None.
 
@@ -202,13 +211,10 @@ def make_delay(temporal, info):
     frames would take more than ``MAX_DELAY_BYTES``.
     """
     from ..core.lagged import LaggedFilter, pending_capacity
-    from ..core.temporal import MAX_VIDEO_LAG_S
 
     if temporal.mode != "offline":
         return None
-    if temporal.lag_s > MAX_VIDEO_LAG_S:
-        raise InputError(f"--lag: expected at most {MAX_VIDEO_LAG_S:g} s for a video (its frames wait in memory), "
-                         f"got {temporal.lag_s:g}; use a shorter --lag")
+    check_video_lag(temporal)
     capacity = pending_capacity(temporal.lag_s, info.fps)
     width, height = info.size
     if capacity * width * height * 3 > MAX_DELAY_BYTES:

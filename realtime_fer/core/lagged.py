@@ -8,7 +8,7 @@ the stream ends (``flush``); it is then filtered with everything known at that m
   released one (started at the newest frame's forward value). With the whole track buffered
   this is exactly ``temporal.smooth_probs_offline`` (forward, then backward over the result).
 * labels: fixed-lag Viterbi. The forward score vector of the track (best path score ending in each
-  class, up to the last released frame, kept only for the label released there: ``CONSTRAIN``) is
+  class, up to the last released frame, kept only for the label released there) is
   kept; at a release the Viterbi recursion runs on from it over the window with the window's
   smoothed probabilities (``VITERBI_ON``), and the path is backtracked from the best class at the
   newest frame down to the released frame. With the whole
@@ -32,13 +32,12 @@ from .temporal import DEFAULT_FPS, TemporalSettings, _alphas, frame_durations
 VITERBI_ON = "window"
 """Which probabilities the label decoder scores: "window" (the released frame's smoothed probabilities, as
 the whole-track filter does), "forward" (the causal EMA) or "raw". Chosen by benchmarks/bench_temporal.py
-(``--viterbi-on``); see the README's "Steady labels"."""
+(``--alternatives``); see the README's "Steady labels"."""
 VITERBI_SOURCES = ("window", "forward", "raw")
-CONSTRAIN = True
-"""Decode on from the label last shown (the kept scores of the other classes are dropped), so every switch the
-output makes is one the switch cost paid for. Off, the decoder keeps the unconstrained scores and the labels
-released at different times may disagree with each other (on woman2: 2 switches instead of 0, Pexels 98.9 % instead
-of 96.7 % right, benchmarks/bench_temporal.py with this flag flipped)."""
+# The decoder goes on from the label last shown (the kept scores of the other classes are dropped), so every
+# switch the output makes is one the switch cost paid for. Keeping the unconstrained scores instead lets labels
+# released at different times disagree (measured with the model before mirror averaging: woman2 2 switches instead
+# of 0, Pexels 98.9 % instead of 96.7 %), so that variant was dropped.
 _MIN_KEEP = 1e-4  # (1 - alpha) below this (tau < dt / 9.2: no smoothing to speak of) counts as this
 
 
@@ -160,7 +159,7 @@ class LaggedTrack:
             switched = best - cost
             steps.append((score, score.index(best), switched))
             score = [(s if s >= switched else switched) + g for s, g in zip(score, gain)]
-        kept = scores_at = None
+        scores_at = None
         label = score.index(max(score))
         labels = [0] * len(gains)
         labels[-1] = label
@@ -173,10 +172,8 @@ class LaggedTrack:
                 scores_at = previous_score  # the scores at frame count - 1
         if count == len(gains):
             scores_at = score
-        kept = np.array(scores_at)
-        if CONSTRAIN:  # the path goes on from the label just shown: a later switch pays the switch cost
-            kept = np.where(np.arange(len(kept)) == labels[count - 1], kept, -np.inf)
-        self._score = kept
+        kept = np.array(scores_at)  # the path goes on from the label just shown: a later switch pays its cost
+        self._score = np.where(np.arange(len(kept)) == labels[count - 1], kept, -np.inf)
         return np.array(labels[:count], np.int64)
 
 

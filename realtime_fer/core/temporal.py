@@ -292,19 +292,21 @@ def filter_track_whole(times_ms: np.ndarray, raw: np.ndarray,
 
 
 def filter_track_offline(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings = OFFLINE_DEFAULT,
-                         clock_ms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                         clock_ms: np.ndarray | None = None, viterbi_on: str | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """The offline filter of one track as ``--video`` runs it (``lagged.LaggedTrack``, ``settings.lag_s`` of
     look-ahead): (T,) ms, (T, C) raw -> ((T, C) float32 probs, (T,) int64 labels).
 
     ``clock_ms``: the time stamps of every frame of the video (the frames this track is missing from
     included; NaN ignored), so releases happen when they do in the video; None: the track's own stamps.
+    ``viterbi_on``: which probabilities the label decoder scores (``lagged.VITERBI_SOURCES``; None: the default).
     """
     raw = np.asarray(raw, np.float32)
     if settings.mode == "off":
         return raw.copy(), raw.argmax(axis=1).astype(np.int64)
     from .lagged import filter_track_lagged
 
-    return filter_track_lagged(times_ms, raw, settings, clock_ms)
+    return filter_track_lagged(times_ms, raw, settings, clock_ms, viterbi_on)
 
 
 def filter_track(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings,

@@ -51,14 +51,13 @@ def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: f
 
 def check_settings(settings: JobSettings, workers: int) -> None:
     """InputError for out-of-range numbers (the CLI's messages)."""
-    from ...core.temporal import MAX_VIDEO_LAG_S, TemporalSettings
+    from ...core.temporal import TemporalSettings
+    from ..video_job import check_video_lag
 
     if settings.temporal is not None and not isinstance(settings.temporal, TemporalSettings):
         raise InputError(f"temporal: expected a core.temporal.TemporalSettings or None, got "
                          f"{type(settings.temporal).__name__}; build one with TemporalSettings(...)")
-    if settings.temporal_settings().mode == "offline" and settings.temporal_settings().lag_s > MAX_VIDEO_LAG_S:
-        raise InputError(f"--lag: expected at most {MAX_VIDEO_LAG_S:g} s for a video, got "
-                         f"{settings.temporal_settings().lag_s:g}; use a shorter --lag")
+    check_video_lag(settings.temporal_settings())  # before any worker starts
     if settings.detect_every is not None and settings.detect_every < 1:
         raise InputError(f"--detect-every: expected an integer >= 1, got {settings.detect_every}")
     if not 0.0 <= settings.min_confidence <= 1.0:
