@@ -176,8 +176,7 @@ def build_backbone(input_size: int = 224, name: str = "faceres"):
     from keras import layers
 
     inputs = keras.Input(shape=(input_size, input_size, 3), name="input")
-    mean = np.asarray(BGR_MEAN, np.float32) / 255.0
-    x = layers.Normalization(mean=mean, variance=np.full(3, (1 / 255.0) ** 2, np.float32), name="caffe_scale")(inputs)
+    x = layers.Rescaling(255.0, offset=[-m for m in BGR_MEAN], name="caffe_scale")(inputs)
     x = layers.Conv2D(STEM_FILTERS, 3, strides=2, padding="same", name="conv1")(x)
     x = layers.ReLU(6.0, name="conv1_relu")(x)
     for i, (filters, stride) in enumerate(BLOCKS, start=1):

@@ -20,6 +20,13 @@ class ModelConfig:
     widths: tuple[int, ...] = (16, 32, 64, 128)
     blocks: tuple[int, ...] = (1, 2, 2)
     dropout: float = 0.3
+    #: arch "faceres" only: the TF.js backbone JSON (sha256-checked), the input side, how many of its
+    #: leading convolutions stay frozen (0 = none; counted in the order conv1, dw_1, pw_1, ... pw_13),
+    #: and an optional ``.npz`` (kernel (1024, K), bias (K,)) that starts the head (a linear probe).
+    backbone: str = ""
+    input_size: int = 160
+    freeze: int = 0
+    head_init: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class AugmentConfig:
     fraction of the side. scale: max relative zoom (0.1 = 0.9..1.1). erase: probability of
     random erasing (one rectangle of 2-20 % of the area, filled with noise).
     mixup: Beta(alpha, alpha) mixup of image pairs and their one-hot labels (0 = off).
+    gray: probability of turning a colour image grey (BT.601 luma in all three channels).
     blur, jpeg, noise, light: probabilities of the deployment-like photometric effects of
     ``train.photometric`` (Gaussian blur, JPEG re-compression, sensor noise, low/uneven light).
     """
@@ -40,6 +48,7 @@ class AugmentConfig:
     scale: float = 0.0
     erase: float = 0.0
     mixup: float = 0.0
+    gray: float = 0.0
     blur: float = 0.0
     jpeg: float = 0.0
     noise: float = 0.0
@@ -83,6 +92,8 @@ class TrainConfig:
     eval_flip: bool = False
     init_from: str = ""
     precision: str = "float32"
+    #: arch "faceres" only: copies of each ExpW train face in an epoch (FER2013 has ~8x as many faces).
+    expw_repeat: int = 3
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

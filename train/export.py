@@ -262,7 +262,10 @@ def export_run(run: str | Path, out: str | Path, data: str | Path | None = None,
     Raises:
         ExportError: missing run files, or parity above ``tolerance``.
     """
-    from train.fit import load_prepared
+    import dataclasses
+
+    from train.config import config_from_dict
+    from train.fit import load_data
 
     run, out = Path(run), Path(out)
     for name in ("config.json", "meta.json"):
@@ -273,7 +276,8 @@ def export_run(run: str | Path, out: str | Path, data: str | Path | None = None,
     meta = json.loads((run / "meta.json").read_text(encoding="utf-8"))
     run_metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8")) if (run / "metrics.json").is_file() else {}
     state = json.loads((run / "state.json").read_text(encoding="utf-8")) if (run / "state.json").is_file() else {}
-    prepared = load_prepared(data or config["data"])
+    run_cfg = config_from_dict(config, where=f"{run / 'config.json'}")
+    prepared = load_data(dataclasses.replace(run_cfg, data=str(data)) if data else run_cfg)
     if prepared.classes != list(meta["classes"]):
         raise ExportError(f"--data: expected classes {meta['classes']} (the run's), got {prepared.classes}")
     model = load_checkpoint(run / checkpoint)

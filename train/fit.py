@@ -84,6 +84,16 @@ def load_prepared(folder: str | Path) -> Prepared:
     return Prepared(meta=meta, **arrays)
 
 
+def load_data(cfg: TrainConfig) -> Prepared:
+    """The prepared data ``cfg`` trains on: ``train.faceres_model.load_prepared`` for arch "faceres"
+    (uint8 images made into batches on demand), :func:`load_prepared` otherwise."""
+    if cfg.model.arch == "faceres":
+        from train.faceres_model import load_prepared as load_faceres
+
+        return load_faceres(cfg.data, cfg.model.input_size, cfg.expw_repeat)
+    return load_prepared(cfg.data)
+
+
 def class_weight_vector(meta: dict, power: float) -> np.ndarray:
     """(K,) float32 loss weight per class: ``meta['class_weights'][c] ** power``, mean over samples ~1."""
     classes = meta["classes"]
@@ -124,6 +134,8 @@ def augment_batch(x: np.ndarray, y: np.ndarray, cfg: AugmentConfig, rng: np.rand
             img = img.reshape(h, w, c)
         if photometric_on:
             img = photometric(img, cfg, rng)
+        if cfg.gray > 0 and c == 3 and rng.random() < cfg.gray:
+            img = np.repeat(cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_BGR2GRAY)[:, :, None], 3, axis=2)
         if cfg.erase > 0 and rng.random() < cfg.erase:
             area = rng.uniform(0.02, 0.2) * h * w
             ratio = np.exp(rng.uniform(np.log(0.3), np.log(3.3)))
@@ -183,8 +195,13 @@ def compile_model(cfg: TrainConfig, input_shape, n_classes: int):
     if cfg.precision not in PRECISIONS:
         raise FitError(f"config precision: expected one of {list(PRECISIONS)}, got {cfg.precision!r}; fix the config")
     keras.mixed_precision.set_global_policy(cfg.precision)
-    model = build_model(cfg.model.arch, tuple(input_shape), n_classes, widths=cfg.model.widths,
-                        blocks=cfg.model.blocks, dropout=cfg.model.dropout, name=cfg.name)
+    if cfg.model.arch == "faceres":
+        from train.faceres_model import build_classifier
+
+        model = build_classifier(cfg.model, n_classes, name=cfg.name)
+    else:
+        model = build_model(cfg.model.arch, tuple(input_shape), n_classes, widths=cfg.model.widths,
+                            blocks=cfg.model.blocks, dropout=cfg.model.dropout, name=cfg.name)
     if cfg.optimizer == "adamw":
         opt = keras.optimizers.AdamW(learning_rate=cfg.lr, weight_decay=cfg.weight_decay)
     elif cfg.optimizer == "adam":
@@ -268,7 +285,7 @@ def fit(cfg: TrainConfig, resume: bool = False, data: Prepared | None = None,
     """
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    data = data or load_prepared(cfg.data)
+    data = data or load_data(cfg)
     keras = _keras(cfg.backend)
     n_classes = len(data.classes)
     cw = class_weight_vector(data.meta, cfg.class_weight_power)
@@ -466,7 +483,7 @@ def main(argv=None) -> int:
     overrides = {k: getattr(args, k) for k in ("data", "out", "epochs", "batch_size", "max_minutes", "backend")}
     try:
         cfg = load_config(args.config, overrides)
-        data = load_prepared(cfg.data)
+        data = load_data(cfg)
     except (FileNotFoundError, ValueError, FitError) as exc:
         print(f"train.fit: {exc}", file=sys.stderr)
         return 2
