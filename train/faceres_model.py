@@ -51,7 +51,7 @@ def build_classifier(model_cfg, n_classes: int, name: str = "faceres_fer"):
 class MixedImages:
     """Indexable like an (N, S, S, 3) float32 BGR array in [0, 1]: FER2013 faces first, then ExpW.
 
-    FER2013 faces (48x48 grey uint8) are resized to S (bicubic) and repeated to three channels when
+    FER2013 faces (48x48 grey uint8) are resized to S (bilinear, as ``train.evaluate`` reads them) and repeated to three channels when
     indexed; ExpW crops are stored at S. ``expw_repeat`` lists each ExpW face that many times.
     """
 
@@ -76,7 +76,7 @@ class MixedImages:
         n_fer = len(self.fer_x)
         for row, i in enumerate(index):
             if i < n_fer:
-                grey = cv2.resize(self.fer_x[i, :, :, 0], (self.size, self.size), interpolation=cv2.INTER_CUBIC)
+                grey = cv2.resize(self.fer_x[i, :, :, 0], (self.size, self.size), interpolation=cv2.INTER_LINEAR)
                 out[row] = grey[:, :, None]
             else:
                 out[row] = self.expw_x[(i - n_fer) % len(self.expw_x)]
