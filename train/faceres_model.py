@@ -51,8 +51,8 @@ def build_classifier(model_cfg, n_classes: int, name: str = "faceres_fer"):
 class MixedImages:
     """Indexable like an (N, S, S, 3) float32 BGR array in [0, 1]: FER2013 faces first, then ExpW.
 
-    FER2013 faces (48x48 grey uint8) are resized to S (bilinear, as ``train.evaluate`` reads them) and repeated to three channels when
-    indexed; ExpW crops are stored at S. ``expw_repeat`` lists each ExpW face that many times.
+    FER2013 faces (48x48 grey uint8) are resized to S (bilinear, as ``train.evaluate`` reads them) and
+    repeated to three channels when indexed; ExpW crops are stored at S. ``expw_repeat`` lists each ExpW face that many times.
     """
 
     def __init__(self, fer_x: np.ndarray, expw_x: np.ndarray, expw_repeat: int = 1):
