@@ -106,7 +106,7 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _check_file(path: Path, what: str) -> None:
+def check_file(path: Path, what: str) -> None:
     """Raise InputError unless ``path`` is an existing, readable file."""
     if not path.exists():
         raise InputError(f"{what}: expected an existing file, got no file at {path}; check the path")
@@ -290,7 +290,7 @@ class VideoFileSource(_QueuedSource):
 
         super().__init__(max_frames, queue_size)
         self.path = Path(path)
-        _check_file(self.path, "video")
+        check_file(self.path, "video")
         self._reader = AvVideoReader(self.path, threads)
         self._decoded = self._reader.frames()
         try:
@@ -371,7 +371,7 @@ class ImageSource(_QueuedSource):
                 raise InputError(f"image folder {self.path}: expected at least one readable image, got none among "
                                  f"{len(self.files)} files; add .jpg/.png files")
         else:
-            _check_file(self.path, "image")
+            check_file(self.path, "image")
             self.files = [self.path]
             image = read_image(self.path)
             if image is None:
@@ -562,7 +562,7 @@ def parse_camera_target(target) -> tuple[int | str, bool]:
     if "://" in text:
         return text, False
     path = Path(text)
-    _check_file(path, "camera stand-in video")
+    check_file(path, "camera stand-in video")
     return str(path), True
 
 

@@ -1,4 +1,4 @@
-"""``realtime-fer batch``: argument parsing and the summary (the library work is ``runner.run_batch``).
+"""``realtime-fer batch``: argument parsing and the summary (the library work is ``batch.run_batch``).
 
 Exit codes: 0 every input done or skipped; 1 some inputs failed (each failure is in the
 manifest with its error); 2 bad usage (no inputs, colliding names, locked output folder, bad
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
+import os
+
+from ..console import EXIT_OK, EXIT_RUNTIME, EXIT_SIGNAL, PROG, StopOnSignal, warn
+from .arguments import add_run_arguments, run_options
+
+SUMMARY = "annotate a corpus of videos on worker processes or a Ray cluster (resumable)"
 
 
-def build_batch_parser() -> argparse.ArgumentParser:
-    from ..cli import PROG, PROVIDERS, RANGES
-    from ..temporal_options import add_temporal_arguments
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"{PROG} batch", description="Annotate a corpus of videos with the options of --video, on local "
         "worker processes or a Ray cluster; resumable through OUT/manifest.jsonl.",
@@ -27,6 +29,8 @@ def build_batch_parser() -> argparse.ArgumentParser:
     parser.add_argument("--csv", action="store_true", help="write OUT/<name>.csv (the default if no output is named)")
     parser.add_argument("--jsonl", action="store_true", help="write OUT/<name>.jsonl")
     parser.add_argument("--save-video", action="store_true", help="write OUT/<name>.annotated.mp4")
+    parser.add_argument("--hud", action=argparse.BooleanOptionalAction, default=None,
+                        help="draw the fps/latency readout into saved videos (default: off)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="local worker processes, each with one recognizer (default: the number of cores)")
     parser.add_argument("--ray", nargs="?", const="auto", default=None, metavar="ADDRESS",
@@ -36,55 +40,45 @@ def build_batch_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gpus-per-task", type=float, default=0.0, metavar="F",
                         help="Ray: GPUs per worker actor (0.25: four share a GPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
-    group = parser.add_argument_group("recognizer (as for --video)")
-    group.add_argument("--model", metavar="PATH")
-    group.add_argument("--provider", choices=PROVIDERS, default="auto")
-    group.add_argument("--detector", choices=("blazeface", "mtcnn"), default="blazeface")
-    group.add_argument("--range", dest="detector_range", choices=RANGES)
-    group.add_argument("--detect-every", type=int, default=None, metavar="N")
-    group.add_argument("--min-confidence", type=float, default=0.5, metavar="F")
-    group.add_argument("--threads", type=int, default=None, metavar="N", help="classifier threads per worker")
-    group.add_argument("--max-frames", type=int, default=None, metavar="N", help="at most N frames per video")
-    group.add_argument("--hud", action="store_true", help="draw the fps readout into saved videos")
-    add_temporal_arguments(parser.add_argument_group("temporal stage (as for --video)"))
-    parser.add_argument("--verbose", action="store_true", help="keep OpenCV/FFmpeg/MediaPipe log output")
+    add_run_arguments(parser, "batch")
     return parser
 
 
-def run_batch_command(args, stop) -> int:
+def run(args, stop: StopOnSignal) -> int:
     """Run ``realtime-fer batch`` with parsed ``args`` under the CLI's signal handler ``stop``; the exit code.
 
-    FerError, KeyboardInterrupt and internal errors propagate to ``cli.main``, which prints them.
+    FerError, KeyboardInterrupt and internal errors propagate to ``cli.entry.main``, which prints them.
     """
-    import os
-
-    from ..cli import EXIT_RUNTIME, EXIT_SIGNAL, PROG, _warn
+    from ..batch.job import JobSettings
+    from ..batch.runner import run_batch
     from .progress import BatchProgress
-    from ..temporal_options import temporal_settings
-    from .runner import run_batch
 
-    csv = args.csv or not (args.jsonl or args.save_video)
-    options = dict(model=args.model, provider=args.provider, detector=args.detector,
-                   detector_range=args.detector_range, temporal=temporal_settings(args, "batch"),
-                   detect_every=args.detect_every,
-                   min_confidence=args.min_confidence, threads=args.threads, max_frames=args.max_frames, hud=args.hud)
+    options = run_options(args, "batch")
+    settings = JobSettings(csv=args.csv or not (args.jsonl or args.save_video), jsonl=args.jsonl,
+                           save_video=args.save_video, recognizer=options.recognizer, temporal=options.temporal,
+                           max_frames=options.max_frames, hud=bool(args.hud))
     display = BatchProgress() if not args.quiet else None
     with display if display is not None else contextlib.nullcontext():
-        records = run_batch(args.inputs, args.out, csv=csv, jsonl=args.jsonl, save_video=args.save_video,
-                            workers=args.workers or os.cpu_count() or 1, ray=args.ray,
-                            cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
-                            stop=stop.event, on_event=display, **options)
+        records = run_batch(args.inputs, args.out, settings, workers=args.workers or os.cpu_count() or 1,
+                            ray=args.ray, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
+                            stop=stop.event, on_event=display)
+    return _summary(args, records, stop)
+
+
+def _summary(args, records: list[dict], stop: StopOnSignal) -> int:
+    import sys
+
     counts: dict[str, int] = {}
     for record in records:
         counts[record["status"]] = counts.get(record["status"], 0) + 1
         if record["status"] == "failed":
-            _warn(f"failed: {record['error']}")
+            warn(f"failed: {record['error']}")
         elif record.get("warning"):
-            _warn(f"{record['input']}: {record['warning']}")
+            warn(f"{record['input']}: {record['warning']}")
     frames = sum(r.get("frames") or 0 for r in records if r["status"] == "done")
     print(f"{PROG} batch: {len(records)} inputs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
           + f"; {frames} frames annotated -> {args.out}/manifest.jsonl", file=sys.stderr)
     if stop.signum is not None:
-        _warn("interrupted; rerun the same command to finish the inputs that are not done")
+        warn("interrupted; rerun the same command to finish the inputs that are not done")
         return EXIT_SIGNAL[stop.signum]
-    return EXIT_RUNTIME if counts.get("failed") else 0
+    return EXIT_RUNTIME if counts.get("failed") else EXIT_OK

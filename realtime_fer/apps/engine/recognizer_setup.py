@@ -1,6 +1,6 @@
 """Build the recognizer and the look-ahead detector the way every mode does (no printing).
 
-Shared by the CLI and library jobs (``video_job.run_video_job``): per-mode defaults for
+Shared by the CLI and library jobs (``video_job.run_video_job``, ``batch``): per-mode defaults for
 the detector range, the detection cadence and the classifier's thread count, and the
 ``DetectAhead`` used by file modes.
 """
@@ -8,7 +8,11 @@ the detector range, the detection cadence and the classifier's thread count, and
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
+
+from ...core.temporal import OFF, TemporalSettings
+from .options import RecognizerOptions
 
 DEFAULT_RANGE = {"camera": "short", "video": "short", "image": "both", "bench": "short", "eval": "short"}
 """Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
@@ -44,45 +48,46 @@ def classifier_threads(mode: str, cores: int | None = None) -> int:
     return 2 if mode in ("camera", "image") and cores >= 2 else 1
 
 
-def open_recognizer(mode: str, *, model: str | Path | None = None, provider: str = "auto",
-                    detector: str = "blazeface", detector_range: str | None = None,
-                    detect_every: int | None = None, min_confidence: float = 0.5, threads: int | None = None,
-                    temporal=None):
-    """A ``Recognizer`` with ``mode``'s defaults for whatever is None.
+def resolved(options: RecognizerOptions, mode: str) -> RecognizerOptions:
+    """``options`` with ``mode``'s defaults for the detector range, the detection cadence and the classifier
+    threads filled in (what a manifest record compares)."""
+    return replace(options, detector_range=options.detector_range or DEFAULT_RANGE[mode],
+                   detect_every=options.detect_every if options.detect_every is not None else DEFAULT_DETECT_EVERY[mode],
+                   threads=options.threads if options.threads is not None else classifier_threads(mode))
+
+
+def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSettings = OFF):
+    """A ``Recognizer`` of ``options`` with ``mode``'s defaults for whatever is None.
+
+    ``temporal``: the recognizer's own (causal) stage; the CLI's loop runs its stage after the recognizer
+    (``core.temporal.open_stage``), so it keeps ``OFF`` here.
 
     Raises:
         ModelError / ProviderError / MissingDependencyError: bad model, provider or dependency.
     """
-    from ..core.pipeline import Recognizer
-    from ..core.temporal import OFF
+    from ...core.pipeline import Recognizer
 
-    options = {}
-    if temporal is not None:  # a core.temporal.TemporalSettings (None: the recognizer's live default)
-        # the offline filter runs after the recognizer (core.lagged), on raw probabilities
-        options["temporal"] = OFF if temporal.mode == "offline" else temporal
-    return Recognizer(Path(model) if model else None, provider=provider, detector=detector,
-                      detector_range=detector_range or DEFAULT_RANGE[mode], min_confidence=min_confidence,
-                      detect_every=detect_every if detect_every is not None else DEFAULT_DETECT_EVERY[mode],
-                      intra_op_threads=threads if threads is not None else classifier_threads(mode), **options)
+    options = resolved(options, mode)
+    return Recognizer(Path(options.model) if options.model else None, provider=options.provider,
+                      detector=options.detector, detector_range=options.detector_range,
+                      min_confidence=options.min_confidence, detect_every=options.detect_every,
+                      intra_op_threads=options.threads, temporal=temporal)
 
 
-def make_detect_ahead(recognizer, mode: str, *, workers: int | None = None, detector: str = "blazeface",
-                      detector_range: str | None = None, min_confidence: float = 0.5,
-                      detect_every: int | None = None):
+def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):
     """A ``DetectAhead`` for file modes when it can help (several cores), else None.
 
-    ``workers`` detection threads (default: 1 on 2 cores, 2 on more, 0 on one core);
+    ``options.lookahead`` detection threads (default: 1 on 2 cores, 2 on more, 0 on one core);
     detection runs on the ``detect_every`` cadence (default: ``mode``'s).
     """
-    from .annotate import DetectAhead
-    from ..core.detect import create_detector
+    from ...core.detect import create_detector
+    from .detect_ahead import DetectAhead
 
     cores = os.cpu_count() or 1
-    workers = workers if workers is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
-    if workers < 1 or detector != "blazeface" or not hasattr(recognizer, "detector"):
+    workers = options.lookahead if options.lookahead is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
+    if workers < 1 or options.detector != "blazeface" or not hasattr(recognizer, "detector"):
         return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
-    detector_range = detector_range or DEFAULT_RANGE[mode]
-    extra = [create_detector(detector, range=detector_range, min_confidence=min_confidence)
+    options = resolved(options, mode)
+    extra = [create_detector(options.detector, range=options.detector_range, min_confidence=options.min_confidence)
              for _ in range(workers - 1)]
-    every = detect_every if detect_every is not None else DEFAULT_DETECT_EVERY[mode]
-    return DetectAhead(recognizer.detector, extra, every=every)
+    return DetectAhead(recognizer.detector, extra, every=options.detect_every)
