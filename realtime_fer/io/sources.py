@@ -569,8 +569,9 @@ def parse_camera_target(target) -> tuple[int | str, bool]:
 def camera_error(target, is_file: bool) -> str:
     """The one-line message for a camera/stream/file that does not open."""
     if isinstance(target, int):
+        other = 1 if target == 0 else 0
         return (f"camera {target}: expected a camera at index {target}, got none that opens or delivers a frame; "
-                "check it is connected and not in use, or try another index (e.g. --camera 0)")
+                f"check it is connected and not in use, or try another index (e.g. --camera {other})")
     what = "video" if is_file else "stream"
     return (f"{what} {target}: expected a {what} OpenCV/FFmpeg can decode, got no decodable frame; "
             "check the path/URL and that the file is not corrupt")

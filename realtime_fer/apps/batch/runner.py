@@ -97,13 +97,7 @@ def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, 
         remove_partials(out_dir)
         writer = ManifestWriter(out_dir)
         try:
-            todo = []
-            for item in items:
-                previous = writer.records.get(item.key)
-                if is_reusable(previous, out_dir, sha, wanted) and previous.get("input") == str(item.path):
-                    results[item.key] = writer.records[item.key] = {**previous, "status": "skipped"}
-                else:
-                    todo.append(item)
+            todo = _not_done(items, writer, out_dir, sha, wanted, results)
             emit("plan", len(items), len(items) - len(todo))
             if todo:
                 for record in _backend(todo, out_dir, settings, workers, ray, cpus_per_task, gpus_per_task,
@@ -117,6 +111,19 @@ def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, 
             remove_partials(out_dir)
     return [results.get(item.key) or {"key": item.key, "input": str(item.path), "status": "interrupted",
                                       "error": "not started before the run was stopped"} for item in items]
+
+
+def _not_done(items, writer: ManifestWriter, out_dir: Path, sha: str, wanted: dict, results: dict) -> list:
+    """The items the manifest does not record as done with this model and these settings; the others go into
+    ``results`` (and the manifest) as "skipped"."""
+    todo = []
+    for item in items:
+        previous = writer.records.get(item.key)
+        if is_reusable(previous, out_dir, sha, wanted) and previous.get("input") == str(item.path):
+            results[item.key] = writer.records[item.key] = {**previous, "status": "skipped"}
+        else:
+            todo.append(item)
+    return todo
 
 
 def largest_first(items: list) -> list:

@@ -30,6 +30,13 @@ Streams (camera) can only be causal; ``bench`` measures the ``--video`` path, so
 FILE_MODES = ("video", "batch", "eval", "bench")
 
 
+def subcommand_parser(name: str, description: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``realtime-fer NAME``."""
+    from ..console import PROG
+
+    return argparse.ArgumentParser(prog=f"{PROG} {name}", description=description, epilog=epilog)
+
+
 def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     """The recognizer and temporal-stage groups, plus --max-frames and --verbose; ``command`` "main" and "bench"
     also get the video-output group (and --detect-threads; "batch" names its worker processes --workers)."""

@@ -13,14 +13,13 @@ import contextlib
 import os
 
 from ..console import EXIT_OK, EXIT_RUNTIME, EXIT_SIGNAL, PROG, StopOnSignal, warn
-from .arguments import add_run_arguments, run_options
+from .arguments import subcommand_parser, add_run_arguments, run_options
 
 SUMMARY = "annotate a corpus of videos on worker processes or a Ray cluster (resumable)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} batch", description="Annotate a corpus of videos with the options of --video, on local "
+    parser = subcommand_parser("batch", description="Annotate a corpus of videos with the options of --video, on local "
         "worker processes or a Ray cluster; resumable through OUT/manifest.jsonl.",
         epilog="Exit codes: 0 all done, 1 some inputs failed (see the manifest), 2 bad usage, 130/143 interrupted.")
     parser.add_argument("inputs", nargs="+", metavar="INPUT",

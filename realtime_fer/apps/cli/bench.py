@@ -7,15 +7,15 @@ import json
 from pathlib import Path
 
 from ...errors import InputError
-from ..console import EXIT_OK, PROG, rich_console
+from ..console import EXIT_OK, rich_console
 from ..engine.options import RunOptions
-from .arguments import add_run_arguments
+from .arguments import subcommand_parser, add_run_arguments
 
 SUMMARY = "per-stage latency and fps, measured against decode+encode alone"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"{PROG} bench", description="Per-stage latency, end-to-end fps and the "
+    parser = subcommand_parser("bench", description="Per-stage latency, end-to-end fps and the "
                                      "ratio to decode+encode-only throughput, measured in the same run.")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--video", metavar="IN", help="benchmark on this video")

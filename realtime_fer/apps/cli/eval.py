@@ -7,15 +7,15 @@ import json
 from pathlib import Path
 
 from ...errors import InputError
-from ..console import EXIT_OK, EXIT_SIGNAL, PROG, StopOnSignal, rich_console, warn
+from ..console import EXIT_OK, EXIT_SIGNAL, StopOnSignal, rich_console, warn
 from ..engine.options import RunOptions
-from .arguments import add_run_arguments
+from .arguments import subcommand_parser, add_run_arguments
 
 SUMMARY = "score videos against per-frame ABAW EXPR labels (macro-F1, accuracy, coverage)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"{PROG} eval", description="Score videos or frame folders against "
+    parser = subcommand_parser("eval", description="Score videos or frame folders against "
                                      "Aff-Wild2 / ABAW EXPR per-frame annotations (macro-F1 over 8 classes, "
                                      "accuracy, coverage, confusion), for one or many temporal settings.")
     parser.add_argument("videos", metavar="VIDEOS", help="a video, a frame folder, or a folder of them")

@@ -6,17 +6,19 @@ import argparse
 from pathlib import Path
 
 from ..console import EXIT_OK, PROG
+from .arguments import subcommand_parser
 from .video import print_summary
 
 SUMMARY = "timelines, shares and a summary per track from a faces CSV"
+ARGUMENTS = (("csv", dict(metavar="FACES.csv", help="a table written by --csv")),
+             ("--out", dict(metavar="DIR", required=True, help="folder for the report (created)")))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"{PROG} report", description="Timelines, shares per expression and a "
-                                     "summary per track from a faces CSV: OUT/report.html, track_<id>.png, "
-                                     "summary.json.")
-    parser.add_argument("csv", metavar="FACES.csv", help="a table written by --csv")
-    parser.add_argument("--out", metavar="DIR", required=True, help="folder for the report (created)")
+    parser = subcommand_parser("report", "Timelines, shares per expression and a summary per track from a faces "
+                               "CSV: OUT/report.html, track_<id>.png, summary.json.")
+    for name, options in ARGUMENTS:
+        parser.add_argument(name, **options)
     return parser
 
 

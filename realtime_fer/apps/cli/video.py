@@ -48,6 +48,11 @@ def _video_exit_code(video, result, stop: StopOnSignal) -> int:
         more = ", ..." if result.lost_frames > 10 else ""
         warn(f"{video}: {result.lost_frames} frames could not be decoded (damaged), at frame {where}{more}; "
              "the outputs hold all the other frames, and the CSV's frame numbers keep the gaps")
+    if result.missized:
+        name, width, height = result.missized[0]
+        more = f" and {len(result.missized) - 1} more" if len(result.missized) > 1 else ""
+        warn(f"{video}: expected every frame at the size of the first, got {name} at {width}x{height}{more}; "
+             "left out of the outputs (never stretched): resize them to match, or remove them")
     if result.concealed_frames:
         warn(f"{video}: {result.concealed_frames} frames decoded with errors concealed (damaged data); "
              "they are in the outputs but may show artefacts")

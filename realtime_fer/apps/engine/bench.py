@@ -165,11 +165,19 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
             best_thr, best_seq = max(best_thr, thr_fps), max(best_seq, seq_fps)
             if stats.mean_fps > best_fps:
                 best_fps, best_timer, count, faces_seen = stats.mean_fps, timer, stats.frames, stats.faces
+    return _report(recognizer, video, faces, repeats, temporal, encoder, best_timer,
+                   dict(count=count, faces_seen=faces_seen, fps=best_fps, seq=best_seq, thr=best_thr, ahead=used_ahead))
+
+
+def _report(recognizer, video, faces, repeats, temporal, encoder: dict, timer, best: dict) -> dict:
+    """The dict ``run_bench`` returns, from the best pass's figures in ``best``."""
     from ...io.av_writer import DEFAULT_PRESET, resolve_codec
 
+    count, faces_seen, best_fps, best_seq, best_thr, used_ahead = (best[k] for k in
+                                                                    ("count", "faces_seen", "fps", "seq", "thr", "ahead"))
     codec_used = resolve_codec(encoder.get("codec"), "bench.mp4", recognizer.provider)
     encoder.setdefault("preset", DEFAULT_PRESET.get(codec_used))
-    summary = best_timer.summary()
+    summary = timer.summary()
     stages = {name: {"median_ms": summary[name]["median_ms"], "p95_ms": summary[name]["p95_ms"]}
               for name in (*STAGE_ORDER, "latency") if name in summary}
     return {

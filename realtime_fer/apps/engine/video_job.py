@@ -44,7 +44,8 @@ class VideoJobResult:
         interrupted: ``stop`` ended the run; truncated: clearly fewer frames decoded than announced.
         lost_frames: frames that could not be decoded; lost: the first 100 as ``[frame, time_ms]``
             (unreadable files of a folder: ``[number, time_ms]``); concealed_frames: decoded with errors concealed;
-        gaps: numbers missing in a frame folder; codec: the encoder of ``output``; temporal: the stage's settings
+        gaps: numbers missing in a frame folder; missized: images of a frame folder whose size differs from the
+            first image's, left out (never stretched), as ``[name, width, height]`` (the first 100); codec: the encoder of ``output``; temporal: the stage's settings
             (``TemporalSettings.describe()``); delay_frames: the most frames a lagged stage may hold (0: live);
             early_releases: frames it released early; audio: "copied" / "re-encoded" / None.
     """
@@ -67,6 +68,7 @@ class VideoJobResult:
     lost: list
     concealed_frames: int
     gaps: int
+    missized: list
     codec: str | None
     temporal: str
     delay_frames: int
@@ -220,6 +222,7 @@ def _result(input_path, options: RunOptions, source, stats, video, stage, tracks
         interrupted=stats.end_reason == "stopped", truncated=truncated,
         lost_frames=getattr(source, "lost_frames", 0), lost=_lost_list(source),
         concealed_frames=getattr(source, "concealed_frames", 0), gaps=getattr(source, "gaps", 0),
+        missized=[[name, w, h] for name, (w, h) in getattr(source, "missized", [])[:100]],
         codec=video.codec if video is not None else None, temporal=options.temporal.describe(),
         delay_frames=lagged or 0, early_releases=getattr(stage, "early_releases", 0),
         audio=None if video is None or not video.has_audio else "copied" if video.audio_copied else "re-encoded")
