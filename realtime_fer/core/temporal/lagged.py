@@ -34,7 +34,7 @@ from .timing import DEFAULT_FPS, ema_weights, frame_durations
 VITERBI_ON = "window"
 """Which probabilities the label decoder scores: "window" (the released frame's smoothed probabilities, as
 the whole-track filter does), "forward" (the causal EMA) or "raw". Chosen by benchmarks/bench_temporal.py
-(``--alternatives``); see the README's "Steady labels"."""
+(``--alternatives``); see docs/temporal.md."""
 VITERBI_SOURCES = ("window", "forward", "raw")
 # The decoder goes on from the label last shown (the kept scores of the other classes are dropped), so every
 # switch the output makes is one the switch cost paid for. Keeping the unconstrained scores instead lets labels

@@ -65,7 +65,7 @@ class TemporalSettings:
 LIVE_DEFAULT = TemporalSettings("live", tau_s=0.3, margin=0.15, min_hold_s=0.4)
 OFFLINE_DEFAULT = TemporalSettings("offline", tau_s=0.5, margin=0.3, min_hold_s=0.8, lag_s=1.0)
 """Chosen on woman2.mp4 and the Pexels clip with benchmarks/bench_temporal.py --grid, the clips it is measured on
-(see README "Steady labels")."""
+(see docs/temporal.md)."""
 OFF = TemporalSettings("off")
 
 
