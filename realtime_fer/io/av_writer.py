@@ -27,7 +27,7 @@ DEFAULT_CODEC = "libx264"
 CODEC_BY_SUFFIX = {".mp4": DEFAULT_CODEC, ".m4v": DEFAULT_CODEC, ".mov": DEFAULT_CODEC, ".mkv": DEFAULT_CODEC,
                    ".avi": "mjpeg"}
 DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "ultrafast", "h264_nvenc": "p4", "hevc_nvenc": "p4"}
-"""x264 presets trade speed for file size at equal quality (CRF); see the README for measurements."""
+"""x264 presets trade speed for file size at equal quality (CRF); see docs/video-files.md for measurements."""
 DEFAULT_QUALITY = {"libx264": 23, "libx265": 28, "h264_nvenc": 23, "hevc_nvenc": 28, "mpeg4": 4, "mjpeg": 4}
 """``crf``: CRF for libx264/libx265 (0-51, lower = better), CQ for NVENC, qscale (1-31) for mpeg4/mjpeg."""
 QSCALE_CODECS = ("mpeg4", "mjpeg", "msmpeg4", "mpeg2video", "mpeg1video")
