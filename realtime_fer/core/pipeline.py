@@ -17,7 +17,7 @@ import numpy as np
 from .align import align_faces
 from .classify import ExpressionClassifier
 from .detect import create_detector
-from .faces import Faces, FrameResult
+from .faces import DEFAULT_FPS, Faces, FrameResult
 from .temporal import LIVE_DEFAULT, LiveStage, TemporalSettings
 from .track import IouTracker
 
@@ -102,7 +102,7 @@ class Recognizer:
             ids, raw and smoothed probabilities in ``labels`` order, and per-stage timings.
         """
         index = self._frame_count if index is None else int(index)
-        time_ms = index * 1000.0 / 30.0 if time_ms is None else float(time_ms)
+        time_ms = index * 1000.0 / DEFAULT_FPS if time_ms is None else float(time_ms)
         frame = as_bgr(frame)
         timings: dict[str, float] = {}
         clock = time.perf_counter()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.faces import DEFAULT_FPS
 from ..errors import InputError
 from .av_reader import require_av
 
@@ -227,7 +228,7 @@ class AvVideoWriter:
                  audio_from: str | Path | None = None):
         av = require_av()
         self.path, self.codec = Path(path), codec
-        self.fps = float(fps) if fps and fps > 0 else 30.0
+        self.fps = float(fps) if fps and fps > 0 else DEFAULT_FPS
         width, height = int(size[0]), int(size[1])
         if codec not in ("mjpeg", "rawvideo"):
             width, height = width - width % 2, height - height % 2

@@ -36,11 +36,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..core.faces import DEFAULT_FPS
 from ..errors import InputError
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".ppm", ".pgm",
                     ".pbm", ".pnm", ".pxm", ".sr", ".ras", ".jp2", ".exr", ".hdr", ".pic", ".avif", ".gif"}
-DEFAULT_FPS = 30.0
 _END = object()
 
 

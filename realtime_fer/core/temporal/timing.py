@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DEFAULT_FPS = 30.0
-"""The frame rate assumed where time stamps say nothing (a repeated stamp, a lone frame)."""
+from ..faces import DEFAULT_FPS
 MAX_GAP_S = 0.25
 """A gap between frames counts at most this long in the label decoder's frame durations (a lost stretch)."""
 
