@@ -288,7 +288,7 @@ def test_usage_errors_exit_2(capsys, tmp_path, tiny_model, args, fragment):
 
 
 def test_classifier_threads_per_mode():
-    from realtime_fer.apps.engine.recognizer_setup import classifier_threads
+    from realtime_fer.apps.engine.modes import classifier_threads
 
     assert classifier_threads("camera", cores=2) == classifier_threads("image", cores=8) == 2
     assert classifier_threads("camera", cores=1) == 1

@@ -5,7 +5,7 @@ of ``realtime-fer`` (``command`` "main"), ``bench``, ``eval`` and ``batch`` with
 ``run_options(args, mode)`` turns the parsed namespace into a validated ``RunOptions`` (InputError naming
 the option), once, before anything runs.
 
-``--temporal live|offline|off`` picks the temporal mode (default: ``DEFAULT_MODE`` per CLI mode); ``--tau``,
+``--temporal live|offline|off`` picks the temporal mode (default: ``engine.modes.MODE_DEFAULTS``); ``--tau``,
 ``--switch-margin``, ``--min-hold`` and ``--lag`` (offline) override that mode's defaults, and the older
 ``--smoothing F`` (a per-frame EMA weight) maps to ``--tau`` = that EMA's time constant at 30 fps
 (0 = ``--temporal off``).
@@ -17,18 +17,9 @@ import argparse
 
 from ...core.temporal import MAX_VIDEO_LAG_S, MODES, OFF, TemporalSettings, default_settings
 from ...errors import InputError
+from ..engine.modes import MODE_DEFAULTS
 from ..engine.options import DETECTORS, PROVIDERS, RANGES, EncoderOptions, OutputOptions, RecognizerOptions, \
     RunOptions
-
-DEFAULT_MODE = {"camera": "live", "image": "live", "bench": "offline", "video": "offline", "batch": "offline",
-                "eval": "offline"}
-"""Files (``--video``, ``batch``, ``eval``) use the offline filter: with ``lag_s`` of look-ahead it measures better
-than the causal one on the sample clips (benchmarks/bench_temporal.py: more frames right, switches no more often,
-turns happy earlier) and, written in one pass, keeps the promise that an interrupted run leaves a playable file.
-Streams (camera) can only be causal; ``bench`` measures the ``--video`` path, so it runs its default too
-(``bench --temporal live`` measures the causal filter)."""
-FILE_MODES = ("video", "batch", "eval", "bench")
-
 
 def subcommand_parser(name: str, description: str, epilog: str | None = None) -> argparse.ArgumentParser:
     """The parser of ``realtime-fer NAME``."""
@@ -107,8 +98,8 @@ def add_temporal_arguments(group) -> None:
 
 def temporal_settings(args, mode: str) -> TemporalSettings:
     """The settings the options in ``args`` ask for in CLI ``mode``; InputError naming the bad option."""
-    chosen = args.temporal or DEFAULT_MODE.get(mode, "live")
-    if chosen == "offline" and mode not in FILE_MODES:
+    chosen = args.temporal or MODE_DEFAULTS[mode].temporal
+    if chosen == "offline" and not MODE_DEFAULTS[mode].files:
         raise InputError(f"--temporal offline: expected --video, batch or eval (a file's future is needed), got "
                          f"{mode} mode; use --temporal live")
     if args.lag is not None and chosen != "offline":
