@@ -19,8 +19,9 @@ SUMMARY = "annotate a corpus of videos on worker processes or a Ray cluster (res
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = subcommand_parser("batch", description="Annotate a corpus of videos with the options of --video, on local "
-        "worker processes or a Ray cluster; resumable through OUT/manifest.jsonl.",
+    parser = subcommand_parser(
+        "batch", "Annotate a corpus of videos with the options of --video, on local worker processes or a Ray "
+        "cluster; resumable through OUT/manifest.jsonl.",
         epilog="Exit codes: 0 all done, 1 some inputs failed (see the manifest), 2 bad usage, 130/143 interrupted.")
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="video files, folders (searched recursively), quoted globs, or .txt lists of paths")

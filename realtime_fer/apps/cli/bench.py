@@ -16,7 +16,7 @@ SUMMARY = "per-stage latency and fps, measured against decode+encode alone"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = subcommand_parser("bench", description="Per-stage latency, end-to-end fps and the "
-                                     "ratio to decode+encode-only throughput, measured in the same run.")
+                               "ratio to decode+encode-only throughput, measured in the same run.")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--video", metavar="IN", help="benchmark on this video")
     source.add_argument("--synthetic", action="store_true", help="generated 640x360 frames (default)")

@@ -16,8 +16,8 @@ SUMMARY = "score videos against per-frame ABAW EXPR labels (macro-F1, accuracy, 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = subcommand_parser("eval", description="Score videos or frame folders against "
-                                     "Aff-Wild2 / ABAW EXPR per-frame annotations (macro-F1 over 8 classes, "
-                                     "accuracy, coverage, confusion), for one or many temporal settings.")
+                               "Aff-Wild2 / ABAW EXPR per-frame annotations (macro-F1 over 8 classes, "
+                               "accuracy, coverage, confusion), for one or many temporal settings.")
     parser.add_argument("videos", metavar="VIDEOS", help="a video, a frame folder, or a folder of them")
     parser.add_argument("annotations", metavar="ANNOTATIONS", help="an annotation .txt or a folder of them")
     parser.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (videos: their own)")

@@ -173,8 +173,8 @@ def _report(recognizer, video, faces, repeats, temporal, encoder: dict, timer, b
     """The dict ``run_bench`` returns, from the best pass's figures in ``best``."""
     from ...io.av_writer import DEFAULT_PRESET, resolve_codec
 
-    count, faces_seen, best_fps, best_seq, best_thr, used_ahead = (best[k] for k in
-                                                                    ("count", "faces_seen", "fps", "seq", "thr", "ahead"))
+    keys = ("count", "faces_seen", "fps", "seq", "thr", "ahead")
+    count, faces_seen, best_fps, best_seq, best_thr, used_ahead = (best[k] for k in keys)
     codec_used = resolve_codec(encoder.get("codec"), "bench.mp4", recognizer.provider)
     encoder.setdefault("preset", DEFAULT_PRESET.get(codec_used))
     summary = timer.summary()

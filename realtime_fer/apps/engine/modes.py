@@ -55,8 +55,8 @@ on every frame (ratio 0.42 to one-thread decode+encode) and 445 fps every 2nd fr
 with 99.6 % of labels and a median box IoU of 1.0 (5th percentile 0.93) equal to the
 every-frame run.  Live mode detects every frame: its latency target is met either way."""
 
-TEMPORAL_NOTE = """Files (``--video``, ``batch``, ``eval``) use the offline filter: with ``lag_s`` of look-ahead it measures
-better than the causal one on the sample clips (benchmarks/bench_temporal.py: more frames right, switches no more
+TEMPORAL_NOTE = """Files (``--video``, ``batch``, ``eval``) use the offline filter: with ``lag_s`` of look-ahead it
+measures better than the causal one on the sample clips (benchmarks/bench_temporal.py: more frames right, switches no more
 often, turns happy earlier) and, written in one pass, keeps the promise that an interrupted run leaves a playable
 file. Streams (camera) can only be causal; ``bench`` measures the ``--video`` path, so it runs its default too
 (``bench --temporal live`` measures the causal filter)."""

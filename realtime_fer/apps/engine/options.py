@@ -104,7 +104,8 @@ class OutputOptions:
 
 
 def check_video_lag(temporal: TemporalSettings) -> None:
-    """InputError when an offline ``temporal`` looks further ahead than ``MAX_VIDEO_LAG_S`` (its frames wait in memory)."""
+    """InputError when an offline ``temporal`` looks further ahead than ``MAX_VIDEO_LAG_S`` (its frames wait in
+    memory)."""
     if temporal.mode == "offline" and temporal.lag_s > MAX_VIDEO_LAG_S:
         raise InputError(f"--lag: expected at most {MAX_VIDEO_LAG_S:g} s for a video (its frames wait in memory), "
                          f"got {temporal.lag_s:g}; use a shorter --lag")

@@ -45,7 +45,8 @@ class VideoJobResult:
         lost_frames: frames that could not be decoded; lost: the first 100 as ``[frame, time_ms]``
             (unreadable files of a folder: ``[number, time_ms]``); concealed_frames: decoded with errors concealed;
         gaps: numbers missing in a frame folder; missized: images of a frame folder whose size differs from the
-            first image's, left out (never stretched), as ``[name, width, height]`` (the first 100); codec: the encoder of ``output``; temporal: the stage's settings
+            first image's, left out (never stretched), as ``[name, width, height]`` (the first 100);
+        codec: the encoder of ``output``; temporal: the stage's settings
             (``TemporalSettings.describe()``); delay_frames: the most frames a lagged stage may hold (0: live);
             early_releases: frames it released early; audio: "copied" / "re-encoded" / None.
     """
