@@ -45,12 +45,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="classifier threads (default: what --camera uses)")
     args = parser.parse_args()
 
-    from realtime_fer.apps.overlay import Overlay
+    from realtime_fer.apps.render.overlay import Overlay
 
     model, described = model_path(args.model)
     clips = {1: frames_with(1, args.frames), 5: frames_with(5, args.frames)}
     samples, seen = {1: [], 5: []}, {1: [], 5: []}
-    from realtime_fer.apps.cli import classifier_threads
+    from realtime_fer.apps.engine.modes import classifier_threads
 
     threads = args.threads if args.threads is not None else classifier_threads("camera")
     with recognizer(model, intra_op_threads=threads) as rec:

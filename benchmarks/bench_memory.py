@@ -34,8 +34,10 @@ def main() -> None:
 
     import psutil
 
-    from realtime_fer.apps.annotate import StageTimer, run
-    from realtime_fer.apps.overlay import Overlay
+    from realtime_fer.apps.engine.loop import Hooks, Sinks, run
+    from realtime_fer.apps.engine.timing import StageTimer
+    from realtime_fer.core.temporal import LIVE_DEFAULT, open_stage
+    from realtime_fer.apps.render.overlay import Overlay
     from realtime_fer.io.sinks import CsvSink, VideoSink
     from realtime_fer.io.sources import VideoFileSource
     from realtime_fer.io.synthetic import SyntheticSource
@@ -59,8 +61,9 @@ def main() -> None:
                           time_base=source.info.time_base, audio_from=args.video if source.info.has_audio else None)
         table = CsvSink(Path(tmp) / "long.csv", rec.labels)
         factory = detect_ahead_factory(rec, args.workers)
-        stats = run(source, rec, overlay=Overlay(rec.labels), video=video, tables=[table], progress=sample,
-                    timer=timer, ahead=factory() if factory else None)
+        stats = run(source, rec, open_stage(LIVE_DEFAULT), Sinks(video=video, tables=[table]),
+                    overlay=Overlay(rec.labels), hooks=Hooks(progress=sample), timer=timer,
+                    ahead=factory() if factory else None)
         size_mib = (Path(tmp) / "long.mp4").stat().st_size / 2**20
     elapsed = time.perf_counter() - started
     frames, rss = np.array(points).T

@@ -122,7 +122,7 @@ def grid_settings() -> dict:
 def label_figures(model: Path, compared: dict | None = None) -> dict:
     import numpy as np
 
-    from realtime_fer.apps.evaluate_video import read_annotation, recognize
+    from realtime_fer.apps.engine.evaluate import read_annotation, recognize
     from realtime_fer.core.pipeline import Recognizer
     from realtime_fer.core.temporal import OFF, label_switches
 
@@ -171,7 +171,7 @@ def filter_cost_us(faces_per_frame: int = 5, frames: int = 3000) -> dict:
     import numpy as np
 
     from realtime_fer.core.faces import Faces
-    from realtime_fer.core.lagged import LaggedFilter
+    from realtime_fer.core.temporal import LaggedFilter
     from realtime_fer.core.temporal import LIVE_DEFAULT, OFFLINE_DEFAULT, LiveFilter
 
     rng = np.random.default_rng(0)
@@ -197,7 +197,7 @@ def filter_cost_us(faces_per_frame: int = 5, frames: int = 3000) -> dict:
 
 
 def speed_figures(repeats: int) -> dict:
-    from realtime_fer.apps.bench import io_only_sequential
+    from realtime_fer.apps.engine.bench import io_only_sequential
     from realtime_fer.apps.cli import main as cli
 
     best = {"live": 0.0, "offline": 0.0, "io_only": 0.0}

@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=None, help="frames per pass (default: all)")
     args = parser.parse_args()
 
-    from realtime_fer.apps.bench import run_bench
+    from realtime_fer.apps.engine.bench import run_bench
 
     model, described = model_path(args.model)
     print(f"input: {args.video or 'synthetic 640x360, 1 face'}; model: {described}; cpus: {os.cpu_count()}; "

@@ -43,7 +43,7 @@ def detect_ahead_factory(rec, workers: int, detector_range: str = "short"):
     """What the CLI's ``--workers N`` builds (None when ``workers`` < 1)."""
     if workers < 1:
         return None
-    from realtime_fer.apps.annotate import DetectAhead
+    from realtime_fer.apps.engine.detect_ahead import DetectAhead
     from realtime_fer.core.detect import create_detector
 
     def factory():

@@ -1,5 +1,5 @@
 """``python -m realtime_fer`` runs the CLI."""
 
-from .apps.cli import main
+from .apps.cli.entry import main
 
 raise SystemExit(main())

@@ -27,7 +27,3 @@ class ProviderError(FerError):
 class MissingDependencyError(FerError):
     """An optional dependency is not installed; the message names the pip command."""
 
-
-def describe_expected(what: str, expected: str, received: str, fix: str) -> str:
-    """Build the standard one-line message: ``what: expected X, got Y; fix``."""
-    return f"{what}: expected {expected}, got {received}; {fix}"

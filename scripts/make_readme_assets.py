@@ -16,7 +16,7 @@ import numpy as np
 from skimage import data
 
 from realtime_fer import Recognizer
-from realtime_fer.apps.overlay import Overlay, hud_lines
+from realtime_fer.apps.render.overlay import Overlay, hud_lines
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

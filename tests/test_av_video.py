@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from realtime_fer.apps.cli import main
-from realtime_fer.apps.video_job import run_video_job
+from realtime_fer.apps.engine.options import OutputOptions, RecognizerOptions, RunOptions
+from realtime_fer.apps.engine.video_job import JobHooks, run_video_job
 from realtime_fer.io.sources import VideoFileSource
 from tests.av_clips import damage_packets, rows_of, run_cli, streams_of, write_clip
 from tests.conftest import face_frame
@@ -117,11 +118,12 @@ def test_interrupted_run_keeps_audio_up_to_the_cut(tmp_path, tiny_model):
         if done == 12:
             stop.set()
 
-    summary = run_video_job(clip, output=out, csv=table, model=tiny_model, stop=stop, progress=progress, workers=0)
-    assert summary["interrupted"] and summary["codec"] == "libx264" and summary["audio"] == "copied"
+    options = RunOptions(RecognizerOptions(model=tiny_model, lookahead=0), outputs=OutputOptions(output=out, csv=table))
+    summary = run_video_job(clip, options, hooks=JobHooks(stop=stop, progress=progress))
+    assert summary.interrupted and summary.codec == "libx264" and summary.audio == "copied"
     result = streams_of(out)
     frames = result["video"][1]
-    assert frames == summary["frames"] == len(rows_of(table)) >= 12
+    assert frames == summary.frames == len(rows_of(table)) >= 12
     assert result["audio"][1] == pytest.approx(frames / FPS, abs=1 / FPS)  # audio ends with the video
     assert result["audio"][1] < 3.5
 

@@ -12,11 +12,18 @@ from pathlib import Path
 import pytest
 
 from realtime_fer.apps.batch import collect_inputs, run_batch
+from realtime_fer.apps.batch.job import JobSettings
+from realtime_fer.apps.engine.options import RecognizerOptions
 from realtime_fer.apps.batch.manifest import BatchLockedError, OutputLock, read_manifest
 from realtime_fer.apps.cli import main
 from realtime_fer.core.temporal import OFF
 from realtime_fer.errors import InputError
 from tests.conftest import FACE_VIDEO_FRAMES, REPO, write_face_video
+
+
+def settings(model, **fields) -> JobSettings:
+    """The settings of a batch run with the tiny model (``fields``: other ``JobSettings`` fields)."""
+    return JobSettings(recognizer=RecognizerOptions(model=str(model)), **fields)
 
 
 def _corpus(root: Path, frames: int = FACE_VIDEO_FRAMES, count: int = 2) -> Path:
@@ -61,7 +68,7 @@ def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):
     write_face_video(tmp_path / "b" / "x.mov", frames=2)
     out = tmp_path / "out"
     with pytest.raises(InputError, match="both mapped to 'x'"):
-        run_batch([tmp_path / "a" / "x.mp4", tmp_path / "b" / "x.mov"], out, model=str(tiny_model))
+        run_batch([tmp_path / "a" / "x.mp4", tmp_path / "b" / "x.mov"], out, settings(tiny_model))
     assert main(["batch", str(tmp_path / "a" / "x.mp4"), str(tmp_path / "b" / "x.mov"), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "realtime-fer: error: batch inputs" in err and "Traceback" not in err
@@ -71,7 +78,7 @@ def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):
 def test_batch_csvs_equal_single_video_runs(capsys, tmp_path):
     """Default model, two workers: every CSV is byte-identical to ``realtime-fer --video`` with the same settings."""
     corpus = _corpus(tmp_path / "in")
-    records = run_batch([corpus], tmp_path / "out", workers=2, jsonl=True)
+    records = run_batch([corpus], tmp_path / "out", JobSettings(jsonl=True), workers=2)
     assert [r["status"] for r in records] == ["done"] * 3
     assert len({r["worker"] for r in records}) >= 1
     for record in records:
@@ -107,7 +114,7 @@ def test_bad_inputs_fail_alone_and_the_rest_resume(capsys, tmp_path, tiny_model)
     assert manifest["clip0"]["status"] == "skipped" and (out / "clip0.csv").stat().st_mtime_ns == before
     assert len((out / "manifest.jsonl").read_text().splitlines()) == 4
     # other settings: redone
-    records = run_batch([corpus / "clip0.mp4"], out, model=str(tiny_model), temporal=OFF)
+    records = run_batch([corpus / "clip0.mp4"], out, settings(tiny_model, temporal=OFF))
     assert records[0]["status"] == "done" and records[0]["settings"]["temporal"]["mode"] == "off"
 
 
@@ -148,7 +155,7 @@ def test_a_killed_worker_process_is_replaced_and_its_video_completes(tmp_path, t
                 killed.update(key=key, pid=int(worker.rsplit(":", 1)[1]))
                 os.kill(killed["pid"], signal.SIGKILL)
 
-    records = run_batch([corpus], tmp_path / "out", model=str(tiny_model), workers=1, on_event=on_event)
+    records = run_batch([corpus], tmp_path / "out", settings(tiny_model), workers=1, on_event=on_event)
     assert killed and [r["status"] for r in records] == ["done", "done"]
     # one worker at a time: a record from another process proves the pool was rebuilt (progress reports
     # can arrive late, so the kill may land on the video after the one it reported)
@@ -163,7 +170,7 @@ def test_held_lock_refuses_a_second_run(capsys, tmp_path, tiny_model):
     write_face_video(tmp_path / "a.mp4", frames=2)
     with OutputLock(tmp_path / "out"):
         with pytest.raises(BatchLockedError, match="locked by pid"):
-            run_batch([tmp_path / "a.mp4"], tmp_path / "out", model=str(tiny_model))
+            run_batch([tmp_path / "a.mp4"], tmp_path / "out", settings(tiny_model))
         assert main(["batch", str(tmp_path / "a.mp4"), "--out", str(tmp_path / "out"), "--quiet"]) == 2
         assert "expected a folder no other batch run is writing to, got one locked by pid" in capsys.readouterr().err
     assert read_manifest(tmp_path / "out") == {}
@@ -189,7 +196,7 @@ def test_sigterm_leaves_a_consistent_manifest_and_the_rerun_finishes(tmp_path, t
             assert driver.poll() is None and time.monotonic() < deadline, "no video finished"
             time.sleep(0.05)
         with pytest.raises(BatchLockedError, match=f"locked by pid {driver.pid}"):  # a second run, meanwhile
-            run_batch([corpus], out, model=str(tiny_model))
+            run_batch([corpus], out, settings(tiny_model))
         driver.send_signal(signal.SIGTERM)
         assert driver.wait(timeout=60) == 143, driver.stderr.read()
     finally:

@@ -137,7 +137,7 @@ def test_detection_look_ahead_gives_identical_results(capsys, tmp_path, face_vid
 
 
 def test_detect_ahead_falls_back_for_frames_it_did_not_see(tiny_model):
-    from realtime_fer.apps.annotate import DetectAhead
+    from realtime_fer.apps.engine.detect_ahead import DetectAhead
     from realtime_fer.core.pipeline import Recognizer
 
     frames = [face_frame(i) for i in range(3)]
@@ -288,7 +288,7 @@ def test_usage_errors_exit_2(capsys, tmp_path, tiny_model, args, fragment):
 
 
 def test_classifier_threads_per_mode():
-    from realtime_fer.apps.cli import classifier_threads
+    from realtime_fer.apps.engine.modes import classifier_threads
 
     assert classifier_threads("camera", cores=2) == classifier_threads("image", cores=8) == 2
     assert classifier_threads("camera", cores=1) == 1

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.apps.evaluate_video import (ABAW_CLASSES, match_inputs, model_to_abaw, read_annotation,
+from realtime_fer.apps.engine.evaluate import (ABAW_CLASSES, match_inputs, model_to_abaw, read_annotation,
                                               scores)
 from realtime_fer.errors import InputError
 from tests.test_cli import run_cli

@@ -1,12 +1,12 @@
-"""The lagged offline filter (core/lagged.py): equal to its reference, to the whole-track filter when the lag is
+"""The lagged offline filter (core/temporal/lagged.py): equal to its reference, to the whole-track filter when the lag is
 long, releases in order and on time, several tracks, a bounded queue."""
 
 import numpy as np
 import pytest
 
 from realtime_fer.core.faces import Faces
-from realtime_fer.core.lagged import LaggedFilter, LaggedTrack, backward_ema, pending_capacity
-from realtime_fer.core.temporal import (OFFLINE_DEFAULT, TemporalSettings, _alphas, filter_track_offline,
+from realtime_fer.core.temporal import LaggedFilter, LaggedTrack, backward_ema, pending_capacity
+from realtime_fer.core.temporal import (OFFLINE_DEFAULT, TemporalSettings, ema_weights, filter_track_offline,
                                         filter_track_whole, label_switches, sticky_labels)
 from tests.test_temporal import step_track
 
@@ -26,7 +26,7 @@ def reference_lagged(times, raw, settings):
     when r is released; the last frame if none),
     a backward loop from n, and a constrained whole-prefix Viterbi (``sticky_labels``) through the labels shown."""
     raw = np.asarray(raw, np.float64)
-    alphas = _alphas(np.diff(times), settings.tau_s)
+    alphas = ema_weights(np.diff(times), settings.tau_s)
     forward = raw.copy()
     for t in range(1, len(raw)):
         forward[t] = forward[t - 1] + alphas[t - 1] * (raw[t] - forward[t - 1])

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.apps.overlay import color_for
+from realtime_fer.apps.render.overlay import color_for
 from tests.conftest import REPO, write_face_video
 
 XVFB = shutil.which("Xvfb")
@@ -72,7 +72,7 @@ def xvfb_display():
 
 
 def test_display_available_checks_the_x_server(monkeypatch, tmp_path):
-    from realtime_fer.apps.live import display_available
+    from realtime_fer.apps.cli.camera import display_available
 
     if not sys.platform.startswith("linux"):
         pytest.skip("the X check is Linux-only")
@@ -85,7 +85,7 @@ def test_display_available_checks_the_x_server(monkeypatch, tmp_path):
 
 @needs_xvfb
 def test_display_available_with_xvfb(monkeypatch, xvfb_display):
-    from realtime_fer.apps.live import display_available
+    from realtime_fer.apps.cli.camera import display_available
 
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("DISPLAY", xvfb_display)
@@ -137,7 +137,7 @@ def test_live_window_shows_the_overlay(tmp_path, tiny_model, xvfb_display):
 
 def test_q_key_quits_the_window_loop(monkeypatch, face_video, tiny_model):
     """The key handling itself, without a display: q on the 3rd frame ends the loop."""
-    from realtime_fer.apps import live
+    from realtime_fer.apps.cli import camera as live
     from realtime_fer.core.pipeline import Recognizer
     from realtime_fer.io.sources import CameraSource
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from realtime_fer.core.faces import Faces, FrameResult
-from realtime_fer.apps.overlay import BAR_BACK, PALETTE, UNTRACKED, Overlay, color_for, hud_lines
+from realtime_fer.apps.render.overlay import BAR_BACK, PALETTE, UNTRACKED, Overlay, color_for, hud_lines
 
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 

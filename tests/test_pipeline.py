@@ -11,7 +11,10 @@ from tests.tiny_model import write_tiny_model
 @pytest.fixture(scope="module")
 def recognizer(tmp_path_factory):
     model = write_tiny_model(tmp_path_factory.mktemp("model"))
-    with Recognizer(model, provider="cpu", smoothing=0.5, detector_range="full") as rec:
+    from realtime_fer.core.temporal import LIVE_DEFAULT, TemporalSettings
+
+    temporal = LIVE_DEFAULT.with_(tau_s=TemporalSettings.tau_from_ema_weight(0.5))
+    with Recognizer(model, provider="cpu", temporal=temporal, detector_range="full") as rec:
         yield rec
 
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer.apps.report import PALETTE, summarize_counts, write_report
+from realtime_fer.apps.render.report import PALETTE, summarize_counts, write_report
 from realtime_fer.io.sinks import table_columns
 from tests.test_cli import run_cli
 from tests.tiny_model import LABELS7

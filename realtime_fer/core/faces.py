@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 KEYPOINT_NAMES = ("image_left_eye", "image_right_eye")
+DEFAULT_FPS = 30.0
+"""The frame rate assumed wherever a source or its time stamps do not say (a container without a rate, a
+repeated stamp, frames given without times)."""
 """Keypoints every detector must provide, in this order; detectors may add more after them."""
 
 

@@ -17,8 +17,8 @@ import numpy as np
 from .align import align_faces
 from .classify import ExpressionClassifier
 from .detect import create_detector
-from .faces import Faces, FrameResult
-from .temporal import LIVE_DEFAULT, OFF, LiveFilter, TemporalSettings
+from .faces import DEFAULT_FPS, Faces, FrameResult
+from .temporal import LIVE_DEFAULT, LiveStage, TemporalSettings
 from .track import IouTracker
 
 STAGES = ("detect", "track", "align", "classify", "smooth")
@@ -45,12 +45,10 @@ class Recognizer:
         detector: "blazeface" or "mtcnn"; detector_range: BlazeFace "short", "full",
             "auto" (short, full where short finds nothing; the default) or "both" (union).
         min_confidence: detector score threshold.
-        temporal: the temporal stage's settings (``temporal.TemporalSettings``; default
-            ``LIVE_DEFAULT``: causal smoothing with time constants in seconds and a steady
-            shown label). A stream is filtered causally whatever the mode says, except "off".
-        smoothing: the former per-frame EMA weight in [0, 1), kept for compatibility: when
-            given, it sets ``temporal.tau_s`` to that EMA's time constant at 30 fps
-            (0.6 -> 0.065 s); 0 turns the temporal stage off.
+        temporal: the causal temporal stage run on each frame (``temporal.TemporalSettings`` of mode "live"
+            or "off"; default ``LIVE_DEFAULT``: smoothing with time constants in seconds and a steady shown
+            label). The offline stage needs later frames: run the recognizer with ``OFF`` and feed its
+            results to ``temporal.open_stage(settings, fps)``, as the CLI's loop does.
         detect_every: run the detector on every n-th frame; frames between reuse the
             tracks' predicted boxes (classification still runs on every frame).
         max_missed: frames a track survives without a detection.
@@ -65,19 +63,14 @@ class Recognizer:
 
     def __init__(self, model_path: str | Path | None = None, *, provider: str = "auto", detector: str = "blazeface",
                  detector_range: str = "auto", min_confidence: float = 0.5,
-                 temporal: TemporalSettings | None = None, smoothing: float | None = None,
-                 detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1):
+                 temporal: TemporalSettings = LIVE_DEFAULT, detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1):
         if detect_every < 1:
             raise ValueError(f"detect_every: expected an integer >= 1, got {detect_every}")
         self.classifier = ExpressionClassifier(model_path, provider=provider, intra_op_threads=intra_op_threads)
         self.detector = create_detector(detector, range=detector_range, min_confidence=min_confidence)
         self.tracker = IouTracker(max_missed=max_missed)
-        temporal = LIVE_DEFAULT if temporal is None else temporal
-        if smoothing is not None:
-            tau = TemporalSettings.tau_from_ema_weight(smoothing)
-            temporal = OFF if tau == 0.0 else temporal.with_(tau_s=tau)
         self.temporal = temporal
-        self.smoother = LiveFilter(temporal)
+        self.stage = LiveStage(temporal)  # ValueError for an offline setting
         self.detect_every = int(detect_every)
         self._frame_count = 0
 
@@ -109,7 +102,7 @@ class Recognizer:
             ids, raw and smoothed probabilities in ``labels`` order, and per-stage timings.
         """
         index = self._frame_count if index is None else int(index)
-        time_ms = index * 1000.0 / 30.0 if time_ms is None else float(time_ms)
+        time_ms = index * 1000.0 / DEFAULT_FPS if time_ms is None else float(time_ms)
         frame = as_bgr(frame)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -130,10 +123,9 @@ class Recognizer:
         lap("align")
         faces = faces.replace(raw_probs=self.classifier.predict(crops))
         lap("classify")
-        faces = self.smoother(faces, time_ms)
-        self.smoother.prune(self.tracker.active_ids)
+        (result,) = self.stage.push(FrameResult(index, time_ms, faces, self.labels, timings), self.tracker.active_ids)
         lap("smooth")
-        return FrameResult(index, time_ms, faces, self.labels, timings)
+        return result
 
     def stream(self, frames: Iterable) -> Iterator[tuple[np.ndarray, FrameResult]]:
         """Recognize a sequence of frames lazily.
@@ -164,7 +156,7 @@ class Recognizer:
     def reset(self) -> None:
         """Forget all tracks (e.g. between unrelated images)."""
         self.tracker.reset()
-        self.smoother.reset()
+        self.stage.reset()
         self._frame_count = 0
 
     def close(self) -> None:

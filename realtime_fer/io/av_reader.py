@@ -32,9 +32,9 @@ from typing import Iterator
 
 import numpy as np
 
+from ..core.faces import DEFAULT_FPS
 from ..errors import InputError, MissingDependencyError
 
-DEFAULT_FPS = 30.0
 MAX_LOST_LISTED = 1000
 """``lost`` keeps the first this many lost frames; ``lost_count`` counts all of them."""
 MAX_DEMUX_ERRORS = 64

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.faces import DEFAULT_FPS
 from ..errors import InputError
 from .av_reader import require_av
 
@@ -27,7 +28,7 @@ DEFAULT_CODEC = "libx264"
 CODEC_BY_SUFFIX = {".mp4": DEFAULT_CODEC, ".m4v": DEFAULT_CODEC, ".mov": DEFAULT_CODEC, ".mkv": DEFAULT_CODEC,
                    ".avi": "mjpeg"}
 DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "ultrafast", "h264_nvenc": "p4", "hevc_nvenc": "p4"}
-"""x264 presets trade speed for file size at equal quality (CRF); see the README for measurements."""
+"""x264 presets trade speed for file size at equal quality (CRF); see docs/video-files.md for measurements."""
 DEFAULT_QUALITY = {"libx264": 23, "libx265": 28, "h264_nvenc": 23, "hevc_nvenc": 28, "mpeg4": 4, "mjpeg": 4}
 """``crf``: CRF for libx264/libx265 (0-51, lower = better), CQ for NVENC, qscale (1-31) for mpeg4/mjpeg."""
 QSCALE_CODECS = ("mpeg4", "mjpeg", "msmpeg4", "mpeg2video", "mpeg1video")
@@ -227,7 +228,7 @@ class AvVideoWriter:
                  audio_from: str | Path | None = None):
         av = require_av()
         self.path, self.codec = Path(path), codec
-        self.fps = float(fps) if fps and fps > 0 else 30.0
+        self.fps = float(fps) if fps and fps > 0 else DEFAULT_FPS
         width, height = int(size[0]), int(size[1])
         if codec not in ("mjpeg", "rawvideo"):
             width, height = width - width % 2, height - height % 2

@@ -65,6 +65,7 @@ class FrameFolderSource(_QueuedSource):
             raise InputError(f"frame folder {self.path}: expected image files with a number in their name "
                              "(00001.jpg, ...), got none; pass a folder of numbered frames")
         self.unreadable: list[Path] = []
+        self.missized: list[tuple[str, tuple[int, int]]] = []  # (file name, (width, height)) left out
         self.fps = float(fps)
         self.first_number = 0 if self.files[0][0] == 0 else 1
         numbers = [number for number, _ in self.files]
@@ -109,5 +110,8 @@ class FrameFolderSource(_QueuedSource):
             image = read_image(file)
             if image is None:
                 self.unreadable.append(file)
+                continue
+            if (image.shape[1], image.shape[0]) != self.info.size:  # never stretched: left out and reported
+                self.missized.append((file.name, (image.shape[1], image.shape[0])))
                 continue
             yield (image, None, (time.perf_counter() - began) * 1e3, *self._where(number))

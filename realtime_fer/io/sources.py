@@ -36,11 +36,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..core.faces import DEFAULT_FPS
 from ..errors import InputError
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".ppm", ".pgm",
                     ".pbm", ".pnm", ".pxm", ".sr", ".ras", ".jp2", ".exr", ".hdr", ".pic", ".avif", ".gif"}
-DEFAULT_FPS = 30.0
 _END = object()
 
 
@@ -106,7 +106,7 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def _check_file(path: Path, what: str) -> None:
+def check_file(path: Path, what: str) -> None:
     """Raise InputError unless ``path`` is an existing, readable file."""
     if not path.exists():
         raise InputError(f"{what}: expected an existing file, got no file at {path}; check the path")
@@ -290,7 +290,7 @@ class VideoFileSource(_QueuedSource):
 
         super().__init__(max_frames, queue_size)
         self.path = Path(path)
-        _check_file(self.path, "video")
+        check_file(self.path, "video")
         self._reader = AvVideoReader(self.path, threads)
         self._decoded = self._reader.frames()
         try:
@@ -371,7 +371,7 @@ class ImageSource(_QueuedSource):
                 raise InputError(f"image folder {self.path}: expected at least one readable image, got none among "
                                  f"{len(self.files)} files; add .jpg/.png files")
         else:
-            _check_file(self.path, "image")
+            check_file(self.path, "image")
             self.files = [self.path]
             image = read_image(self.path)
             if image is None:
@@ -562,15 +562,16 @@ def parse_camera_target(target) -> tuple[int | str, bool]:
     if "://" in text:
         return text, False
     path = Path(text)
-    _check_file(path, "camera stand-in video")
+    check_file(path, "camera stand-in video")
     return str(path), True
 
 
 def camera_error(target, is_file: bool) -> str:
     """The one-line message for a camera/stream/file that does not open."""
     if isinstance(target, int):
+        other = 1 if target == 0 else 0
         return (f"camera {target}: expected a camera at index {target}, got none that opens or delivers a frame; "
-                "check it is connected and not in use, or try another index (e.g. --camera 0)")
+                f"check it is connected and not in use, or try another index (e.g. --camera {other})")
     what = "video" if is_file else "stream"
     return (f"{what} {target}: expected a {what} OpenCV/FFmpeg can decode, got no decodable frame; "
             "check the path/URL and that the file is not corrupt")

@@ -1,6 +1,6 @@
 """One video of a batch, as every worker (local process or Ray actor) runs it.
 
-``annotate_one`` calls ``video_job.run_video_job`` with the worker's long-lived
+``annotate_one`` calls ``engine.video_job.run_video_job`` with the worker's long-lived
 ``Recognizer`` (its tracks are reset per video, so results equal a single ``--video``
 run), writes every output under a temporary name next to its final one and renames
 them only when the video is complete, and returns the manifest record.
@@ -13,10 +13,12 @@ import os
 import socket
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...errors import FerError
+from ...core.temporal import OFFLINE_DEFAULT, TemporalSettings
+from ...errors import FerError, InputError
+from ..engine.options import OutputOptions, RecognizerOptions, RunOptions, check_video_lag
 from .inputs import BatchInput
 from .manifest import PARTIAL_TAG
 
@@ -25,51 +27,48 @@ OUTPUT_SUFFIXES = {"csv": ".csv", "jsonl": ".jsonl", "video": ".annotated.mp4"}
 
 @dataclass(frozen=True)
 class JobSettings:
-    """What every video of a batch is run with (picklable: it travels to the workers).
+    """What every video of a batch is run with (picklable: it travels to the workers); validated when built.
 
-    ``csv`` / ``jsonl`` / ``save_video`` choose the outputs; ``model`` .. ``hud`` mean what the
-    ``--video`` options of the same names mean (None: ``--video``'s defaults; ``temporal``: a
-    ``core.temporal.TemporalSettings``, None = the offline default, as ``--video``). ``threads``
-    (classifier threads) and ``lookahead`` (detection threads per worker) change speed only,
-    so they are not part of the settings a manifest record is compared on.
+    ``csv`` / ``jsonl`` / ``save_video`` choose the outputs (at least one); ``recognizer``, ``temporal``,
+    ``max_frames`` and ``hud`` mean what ``--video``'s options mean (``RunOptions``). The recognizer's
+    ``threads`` (classifier threads) and ``lookahead`` (detection threads per worker) change speed only, so
+    they are not part of the settings a manifest record is compared on.
     """
 
     csv: bool = True
     jsonl: bool = False
     save_video: bool = False
-    model: str | None = None
-    provider: str = "auto"
-    detector: str = "blazeface"
-    detector_range: str | None = None
-    temporal: object = None  # core.temporal.TemporalSettings | None
-    detect_every: int | None = None
-    min_confidence: float = 0.5
+    recognizer: RecognizerOptions = field(default_factory=RecognizerOptions)
+    temporal: TemporalSettings = OFFLINE_DEFAULT
     max_frames: int | None = None
     hud: bool = False
-    threads: int | None = None
-    lookahead: int | None = None
+
+    def __post_init__(self):
+        RunOptions(self.recognizer, self.temporal, max_frames=self.max_frames)  # InputError for a bad value
+        check_video_lag(self.temporal)  # before any worker starts
+        if not self.kinds():
+            raise InputError("batch: expected at least one of --csv, --jsonl, --save-video, got none")
 
     def result_settings(self) -> dict:
         """The settings that change results, with ``--video``'s defaults filled in (compared on resume)."""
-        from ..recognizer_setup import DEFAULT_DETECT_EVERY, DEFAULT_RANGE
+        from ..engine.recognizer_setup import resolved
 
-        values = dataclasses.asdict(self)
-        for speed_only in ("threads", "lookahead"):
-            values.pop(speed_only)
-        values["model"] = str(Path(self.model).resolve()) if self.model else "default"
-        values["detector_range"] = self.detector_range or DEFAULT_RANGE["video"]
-        values["detect_every"] = self.detect_every or DEFAULT_DETECT_EVERY["video"]
-        values["temporal"] = dataclasses.asdict(self.temporal_settings())
-        return values
-
-    def temporal_settings(self):
-        """``temporal``, or ``--video``'s default (the offline filter)."""
-        from ...core.temporal import OFFLINE_DEFAULT
-
-        return OFFLINE_DEFAULT if self.temporal is None else self.temporal
+        recognizer = resolved(self.recognizer, "video")
+        return {"csv": self.csv, "jsonl": self.jsonl, "save_video": self.save_video,
+                "model": str(Path(recognizer.model).resolve()) if recognizer.model else "default",
+                "provider": recognizer.provider, "detector": recognizer.detector,
+                "detector_range": recognizer.detector_range, "temporal": dataclasses.asdict(self.temporal),
+                "detect_every": recognizer.detect_every, "min_confidence": recognizer.min_confidence,
+                "max_frames": self.max_frames, "hud": self.hud}
 
     def kinds(self) -> list[str]:
         return [kind for kind, on in (("csv", self.csv), ("jsonl", self.jsonl), ("video", self.save_video)) if on]
+
+    def run_options(self, partials: dict[str, Path]) -> RunOptions:
+        """The ``RunOptions`` of one video whose outputs go to ``partials`` (``{kind: path}``)."""
+        outputs = OutputOptions(output=partials.get("video"), csv=partials.get("csv"), jsonl=partials.get("jsonl"),
+                                hud=self.hud)
+        return RunOptions(self.recognizer, self.temporal, outputs=outputs, max_frames=self.max_frames)
 
 
 def final_outputs(item: BatchInput, out_dir: Path, settings: JobSettings) -> dict[str, Path]:
@@ -84,12 +83,9 @@ def partial_name(final: Path, token: str) -> Path:
 
 def open_worker_recognizer(settings: JobSettings):
     """The one ``Recognizer`` a worker keeps for its lifetime (FerError on a bad model/provider)."""
-    from ..recognizer_setup import open_recognizer
+    from ..engine.recognizer_setup import open_recognizer
 
-    return open_recognizer("video", model=settings.model, provider=settings.provider, detector=settings.detector,
-                           detector_range=settings.detector_range, temporal=settings.temporal_settings(),
-                           detect_every=settings.detect_every, min_confidence=settings.min_confidence,
-                           threads=settings.threads)
+    return open_recognizer(settings.recognizer, "video")
 
 
 def recognizer_model(recognizer) -> tuple[str, str]:
@@ -127,7 +123,7 @@ def annotate_one(item: BatchInput, out_dir: str | Path, settings: JobSettings, r
     settings_record = {"settings": settings.result_settings()}
     if recognizer is None:
         return base_record(item, "failed", recognizer_error, **settings_record)
-    from ..video_job import run_video_job
+    from ..engine.video_job import JobHooks, run_video_job
 
     model, sha = recognizer_model(recognizer)
     finals = final_outputs(item, out_dir, settings)
@@ -135,12 +131,8 @@ def annotate_one(item: BatchInput, out_dir: str | Path, settings: JobSettings, r
     partials = {kind: partial_name(path, token) for kind, path in finals.items()}
     started = time.perf_counter()
     try:
-        summary = run_video_job(item.path, output=partials.get("video"), csv=partials.get("csv"),
-                                jsonl=partials.get("jsonl"), recognizer=recognizer, detector=settings.detector,
-                                detector_range=settings.detector_range, detect_every=settings.detect_every,
-                                min_confidence=settings.min_confidence, workers=settings.lookahead,
-                                max_frames=settings.max_frames, hud=settings.hud, stop=stop, progress=progress,
-                                temporal=settings.temporal_settings())
+        summary = run_video_job(item.path, settings.run_options(partials), recognizer=recognizer,
+                                hooks=JobHooks(stop=stop, progress=progress))
     except FerError as exc:
         _discard(partials)
         return base_record(item, "failed", str(exc), model=model, model_sha256=sha, **settings_record)
@@ -151,20 +143,20 @@ def annotate_one(item: BatchInput, out_dir: str | Path, settings: JobSettings, r
     except BaseException:  # KeyboardInterrupt in a worker: nothing half-written stays
         _discard(partials)
         raise
-    if summary["interrupted"]:
+    if summary.interrupted:
         _discard(partials)
         return base_record(item, "interrupted", "stopped before the end of the video")
     for kind, partial in partials.items():
         os.replace(partial, finals[kind])
     warning = None
-    if summary["truncated"]:
-        warning = (f"decoded {summary['frames']} of the ~{summary['expected_frames']} frames the file announces; "
+    if summary.truncated:
+        warning = (f"decoded {summary.frames} of the ~{summary.expected_frames} frames the file announces; "
                    "it may be truncated or damaged (outputs cover the decodable frames)")
-    extra = {k: summary[k] for k in ("lost_frames", "concealed_frames", "codec", "audio") if k in summary}
-    return base_record(item, "done", None, warning=warning, **extra, frames=summary["frames"], faces=summary["faces"],
-                       tracks=summary["tracks"], fps=summary["fps"], seconds=round(time.perf_counter() - started, 3),
+    extra = {k: getattr(summary, k) for k in ("lost_frames", "concealed_frames", "codec", "audio")}
+    return base_record(item, "done", None, warning=warning, **extra, frames=summary.frames, faces=summary.faces,
+                       tracks=summary.tracks, fps=summary.fps, seconds=round(time.perf_counter() - started, 3),
                        outputs={kind: path.relative_to(out_dir).as_posix() for kind, path in finals.items()},
-                       model=model, model_sha256=sha, end_reason=summary["end_reason"], **settings_record)
+                       model=model, model_sha256=sha, end_reason=summary.end_reason, **settings_record)
 
 
 def _discard(partials: dict[str, Path]) -> None:

@@ -51,10 +51,10 @@ def _init_worker(settings: JobSettings, progress_queue, stop_event, env: dict) -
 
         if "OMP_NUM_THREADS" in env:  # one core per worker: OpenCV's own thread pool would only contend
             cv2.setNumThreads(int(env["OMP_NUM_THREADS"]))
+        from ..console import quiet_libraries
         from .job import open_worker_recognizer
-        from ..cli import _quiet_libraries
 
-        _quiet_libraries(False)
+        quiet_libraries(False)
         _WORKER["recognizer"] = open_worker_recognizer(settings)
     except Exception as exc:  # noqa: BLE001 - reported per video as a failed record
         _WORKER["error"] = f"worker could not start: {type(exc).__name__}: {exc}" if not str(exc) else str(exc)
@@ -89,8 +89,10 @@ def run_local(items: list[BatchInput], out_dir: Path, settings: JobSettings, wor
 
     context = multiprocessing.get_context("spawn")
     lookahead, threads = split_threads(workers)
-    settings = dataclasses.replace(settings, lookahead=settings.lookahead if settings.lookahead is not None
-                                   else lookahead, threads=settings.threads or threads)
+    recognizer = settings.recognizer
+    settings = dataclasses.replace(settings, recognizer=dataclasses.replace(
+        recognizer, lookahead=recognizer.lookahead if recognizer.lookahead is not None else lookahead,
+        threads=recognizer.threads or threads))
     env = {"OMP_NUM_THREADS": "1"} if lookahead == 0 else {}
     remaining, attempts = list(items), {}
     while remaining and not (stop is not None and stop.is_set()):

@@ -43,12 +43,12 @@ class BatchActor:
         import cv2
 
         from .job import open_worker_recognizer, worker_name
-        from ..cli import _quiet_libraries
+        from ..console import quiet_libraries
 
         # Ray sets OMP_NUM_THREADS to the actor's CPUs; OpenCV's own pool would otherwise use every core of the
         # node and contend with the other actors, as in the local workers (local._init_worker)
         cv2.setNumThreads(max(1, int(os.environ.get("OMP_NUM_THREADS") or 1)))
-        _quiet_libraries(False)
+        quiet_libraries(False)
         self.settings, self.name = settings, worker_name()
         self.recognizer, self.error = None, None
         try:
@@ -80,8 +80,6 @@ class BatchActor:
 
 def _connect(ray, address: str):
     """Join ``address`` ("auto": RAY_ADDRESS or a running cluster, else start a local one); True if we started it."""
-    import os
-
     if ray.is_initialized():
         return False
     options = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
@@ -139,8 +137,10 @@ def run_ray(todo: list[BatchInput], out_dir: Path, settings: JobSettings, addres
     _send_auth_token(address)
     ray = import_ray()
     started = _connect(ray, address)
-    settings = dataclasses.replace(settings, lookahead=0 if settings.lookahead is None else settings.lookahead,
-                                   threads=settings.threads or 1)
+    recognizer = settings.recognizer
+    settings = dataclasses.replace(settings, recognizer=dataclasses.replace(
+        recognizer, lookahead=0 if recognizer.lookahead is None else recognizer.lookahead,
+        threads=recognizer.threads or 1))
     actor_class = ray.remote(num_cpus=cpus_per_task, num_gpus=gpus_per_task, max_restarts=max_retries,
                              max_task_retries=max_retries, max_concurrency=2)(BatchActor)
     resources = ray.cluster_resources()

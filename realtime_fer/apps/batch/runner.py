@@ -33,15 +33,15 @@ def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: f
     from ...core.model_card import file_sha256, load_card
     from ...core.onnx_session import resolve_provider
 
-    if settings.model:
-        path = Path(settings.model)
+    if settings.recognizer.model:
+        path = Path(settings.recognizer.model)
         load_card(path)  # ModelError: missing file, bad sidecar, hash mismatch
         return str(path.resolve()), file_sha256(path)
     if on_ray and gpus_per_task > 0:
         path = DEFAULT_MODEL
     else:
         try:
-            path = default_model(resolve_provider(settings.provider))
+            path = default_model(resolve_provider(settings.recognizer.provider))
         except ProviderError:
             if not on_ray:
                 raise
@@ -49,37 +49,22 @@ def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: f
     return str(path), file_sha256(path)
 
 
-def check_settings(settings: JobSettings, workers: int) -> None:
-    """InputError for out-of-range numbers (the CLI's messages)."""
-    from ...core.temporal import TemporalSettings
-    from ..video_job import check_video_lag
-
-    if settings.temporal is not None and not isinstance(settings.temporal, TemporalSettings):
-        raise InputError(f"temporal: expected a core.temporal.TemporalSettings or None, got "
-                         f"{type(settings.temporal).__name__}; build one with TemporalSettings(...)")
-    check_video_lag(settings.temporal_settings())  # before any worker starts
-    if settings.detect_every is not None and settings.detect_every < 1:
-        raise InputError(f"--detect-every: expected an integer >= 1, got {settings.detect_every}")
-    if not 0.0 <= settings.min_confidence <= 1.0:
-        raise InputError(f"--min-confidence: expected a number in [0, 1], got {settings.min_confidence}; try 0.5")
-    if settings.max_frames is not None and settings.max_frames < 1:
-        raise InputError(f"--max-frames: expected an integer >= 1, got {settings.max_frames}")
+def check_workers(workers: int) -> None:
+    """InputError unless ``workers`` >= 1 (the settings check themselves: ``JobSettings``)."""
     if workers < 1:
         raise InputError(f"--workers: expected an integer >= 1, got {workers}; use 1 for one worker process")
-    if not settings.kinds():
-        raise InputError("batch: expected at least one of --csv, --jsonl, --save-video, got none")
 
 
-def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = False, save_video: bool = False,
-              workers: int = 1, ray: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0,
-              max_retries: int = 3, stop: threading.Event | None = None, on_event: EventCallback | None = None,
-              **recognizer_options) -> list[dict]:
+def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, *, workers: int = 1,
+              ray: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0, max_retries: int = 3,
+              stop: threading.Event | None = None, on_event: EventCallback | None = None) -> list[dict]:
     """Annotate every video ``inputs`` names into ``out_dir``; returns this run's records in input order.
 
     Args:
         inputs: video files, folders (searched recursively), globs, ``.txt`` lists (see ``inputs.py``).
         out_dir: where outputs mirror the inputs' sub-folders, with ``manifest.jsonl``.
-        csv, jsonl, save_video: which outputs (``<key>.csv``, ``<key>.jsonl``, ``<key>.annotated.mp4``).
+        settings: the outputs (``<key>.csv``, ``<key>.jsonl``, ``<key>.annotated.mp4``), recognizer, temporal stage,
+            max_frames and hud of every video (``JobSettings``; None: CSV only, ``--video``'s defaults).
         workers: local worker processes (ignored with ``ray``: the cluster's CPUs/GPUs decide).
         ray: None (local processes), "auto" (join the running cluster, else start one here) or an
             address ("ray://host:10001", "host:6379").
@@ -89,9 +74,6 @@ def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = Fa
         stop: set it (e.g. from a signal handler) to stop: queued videos are not started, running
             ones end after their current frame and are discarded; the manifest stays consistent.
         on_event: progress callback, see ``EventCallback``.
-        recognizer_options: ``JobSettings`` fields (model, provider, detector, detector_range,
-            temporal (a TemporalSettings; None: the offline default), detect_every, min_confidence,
-            max_frames, hud, threads, lookahead).
 
     Returns:
         One record per input: the manifest's fields; status "done", "failed", "skipped" (done
@@ -101,8 +83,8 @@ def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = Fa
         InputError (colliding names, bad numbers, a locked output folder, nothing to do),
         ModelError / ProviderError, MissingDependencyError (``ray`` without Ray installed).
     """
-    settings = JobSettings(csv=csv, jsonl=jsonl, save_video=save_video, **recognizer_options)
-    check_settings(settings, workers)
+    settings = JobSettings() if settings is None else settings
+    check_workers(workers)
     out_dir = Path(out_dir).absolute()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: expected a folder, got an existing file; pass a folder path")
@@ -115,13 +97,7 @@ def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = Fa
         remove_partials(out_dir)
         writer = ManifestWriter(out_dir)
         try:
-            todo = []
-            for item in items:
-                previous = writer.records.get(item.key)
-                if is_reusable(previous, out_dir, sha, wanted) and previous.get("input") == str(item.path):
-                    results[item.key] = writer.records[item.key] = {**previous, "status": "skipped"}
-                else:
-                    todo.append(item)
+            todo = _not_done(items, writer, out_dir, sha, wanted, results)
             emit("plan", len(items), len(items) - len(todo))
             if todo:
                 for record in _backend(todo, out_dir, settings, workers, ray, cpus_per_task, gpus_per_task,
@@ -135,6 +111,19 @@ def run_batch(inputs, out_dir: str | Path, *, csv: bool = True, jsonl: bool = Fa
             remove_partials(out_dir)
     return [results.get(item.key) or {"key": item.key, "input": str(item.path), "status": "interrupted",
                                       "error": "not started before the run was stopped"} for item in items]
+
+
+def _not_done(items, writer: ManifestWriter, out_dir: Path, sha: str, wanted: dict, results: dict) -> list:
+    """The items the manifest does not record as done with this model and these settings; the others go into
+    ``results`` (and the manifest) as "skipped"."""
+    todo = []
+    for item in items:
+        previous = writer.records.get(item.key)
+        if is_reusable(previous, out_dir, sha, wanted) and previous.get("input") == str(item.path):
+            results[item.key] = writer.records[item.key] = {**previous, "status": "skipped"}
+        else:
+            todo.append(item)
+    return todo
 
 
 def largest_first(items: list) -> list:

@@ -10,7 +10,6 @@ was seen). matplotlib is imported lazily, with the Agg backend (no display neede
 
 from __future__ import annotations
 
-import argparse
 import base64
 import csv
 import html
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, MissingDependencyError
+from ...errors import InputError, MissingDependencyError
 
 PALETTE = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701", "neutral": "#7f7f7f",
            "sad": "#1f77b4", "surprise": "#17becf", "contempt": "#e377c2"}
@@ -216,33 +215,3 @@ def write_report(csv_path: str | Path, out_dir: str | Path) -> dict:
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "report.html").write_text(_html(summary, images, Path(csv_path).name), encoding="utf-8")
     return summary
-
-
-def print_summary(summary: dict, title: str = "expressions per track") -> None:
-    """A short rich table on stderr: per track frames, time span, dominant label and the top shares."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("track", "frames", "seconds", "dominant", "shares", title=title)
-    for entry in summary["tracks"]:
-        top = sorted(entry["shares"].items(), key=lambda kv: -kv[1])[:3]
-        table.add_row(str(entry["track_id"]), str(entry["frames"]), f"{entry['start_s']:.1f}-{entry['end_s']:.1f}",
-                      entry["dominant"], ", ".join(f"{n} {100 * s:.0f} %" for n, s in top if s > 0))
-    Console(stderr=True).print(table)
-
-
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"{prog} report", description="Timelines, shares per expression and a "
-                                     "summary per track from a faces CSV: OUT/report.html, track_<id>.png, "
-                                     "summary.json.")
-    parser.add_argument("csv", metavar="FACES.csv", help="a table written by --csv")
-    parser.add_argument("--out", metavar="DIR", required=True, help="folder for the report (created)")
-    return parser
-
-
-def run(args) -> int:
-    """``realtime-fer report``: write the report, print the summary table; 0 on success."""
-    summary = write_report(args.csv, args.out)
-    print_summary(summary)
-    print(f"realtime-fer: report of {len(summary['tracks'])} tracks -> {Path(args.out) / 'report.html'}")
-    return 0

@@ -6,13 +6,13 @@ the stream ends (``flush``); it is then filtered with everything known at that m
 * probabilities: the causal forward EMA (``alpha = 1 - exp(-dt / tau_s)``, the live filter's)
   followed by a backward EMA over the buffered window, from the newest frame back to the
   released one (started at the newest frame's forward value). With the whole track buffered
-  this is exactly ``temporal.smooth_probs_offline`` (forward, then backward over the result).
+  this is exactly ``whole.smooth_probs_offline`` (forward, then backward over the result).
 * labels: fixed-lag Viterbi. The forward score vector of the track (best path score ending in each
   class, up to the last released frame, kept only for the label released there) is
   kept; at a release the Viterbi recursion runs on from it over the window with the window's
   smoothed probabilities (``VITERBI_ON``), and the path is backtracked from the best class at the
   newest frame down to the released frame. With the whole
-  track buffered this is exactly ``temporal.sticky_labels`` of the smoothed probabilities.
+  track buffered this is exactly ``whole.sticky_labels`` of the smoothed probabilities.
 
 So a lag longer than the track (``filter_track_offline`` with ``lag_s`` >= its length, or a file
 shorter than the lag) gives the whole-track result; shorter lags decide each frame with ``lag_s``
@@ -26,13 +26,15 @@ import math
 
 import numpy as np
 
-from .faces import Faces
-from .temporal import DEFAULT_FPS, TemporalSettings, _alphas, frame_durations
+
+from ..faces import Faces
+from .settings import OFFLINE_DEFAULT, TemporalSettings
+from .timing import DEFAULT_FPS, ema_weights, frame_durations
 
 VITERBI_ON = "window"
 """Which probabilities the label decoder scores: "window" (the released frame's smoothed probabilities, as
 the whole-track filter does), "forward" (the causal EMA) or "raw". Chosen by benchmarks/bench_temporal.py
-(``--alternatives``); see the README's "Steady labels"."""
+(``--alternatives``); see docs/temporal.md."""
 VITERBI_SOURCES = ("window", "forward", "raw")
 # The decoder goes on from the label last shown (the kept scores of the other classes are dropped), so every
 # switch the output makes is one the switch cost paid for. Keeping the unconstrained scores instead lets labels
@@ -102,7 +104,7 @@ class LaggedTrack:
             self._state = raw.copy()
         else:
             gap = time_ms - self.newest_ms
-            alpha = float(_alphas(np.array([gap]), self.settings.tau_s)[0])
+            alpha = float(ema_weights(np.array([gap]), self.settings.tau_s)[0])
             self._state = self._state + alpha * (raw - self._state)
         self._times.append(float(time_ms))
         self._raw.append(raw)
@@ -127,7 +129,7 @@ class LaggedTrack:
         times = np.fromiter(self._times, np.float64, len(self._times))
         forward = np.stack(self._forward)
         if self.settings.tau_s > 0.0 and len(times) > 1:
-            smooth = backward_ema(forward, _alphas(np.diff(times), self.settings.tau_s))
+            smooth = backward_ema(forward, ema_weights(np.diff(times), self.settings.tau_s))
         else:
             smooth = forward
         labels = self._decode(times, smooth, count)
@@ -177,21 +179,25 @@ class LaggedTrack:
         return np.array(labels[:count], np.int64)
 
 
-def filter_track_lagged(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings,
-                        clock_ms: np.ndarray | None = None, viterbi_on: str | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """One track through ``LaggedTrack`` as ``LaggedFilter`` runs it in a video.
+def filter_track_offline(times_ms: np.ndarray, raw: np.ndarray, settings: TemporalSettings = OFFLINE_DEFAULT,
+                         clock_ms: np.ndarray | None = None, viterbi_on: str | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """One track through ``LaggedTrack`` as ``LaggedFilter`` runs it in a video (``settings.lag_s`` of look-ahead;
+    mode "off": raw and its argmax).
 
     Args:
         times_ms: (T,) ms time stamps of the track's frames, increasing.
         raw: (T, C) raw probabilities.
         clock_ms: time stamps of every frame of the video (frames without this track included;
             NaN ignored), which drive the releases as in the video; None: the track's own.
+        viterbi_on: which probabilities the label decoder scores (``VITERBI_SOURCES``; None: the default).
     Returns:
         ((T, C) float32 probs, (T,) int64 labels).
     """
     times = np.asarray(times_ms, np.float64)
     raw = np.asarray(raw, np.float32)
+    if settings.mode == "off":
+        return raw.copy(), raw.argmax(axis=1).astype(np.int64)
     track = LaggedTrack(settings, viterbi_on)
     if clock_ms is None:
         clock = times

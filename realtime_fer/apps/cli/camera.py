@@ -1,9 +1,9 @@
-"""Live modes: an OpenCV window, or a rich live table in the terminal when there is no display.
+"""``realtime-fer --camera``: an OpenCV window, or a rich live table in the terminal when there is no display.
 
-``run_window`` opens a window (the only place besides the CLI that does), shows every
+``run_window`` opens a window (the only place that does), shows every
 annotated frame, and stops on ``q`` / Esc or when the window is closed.  ``run_table``
 shows the same results (track id, label, confidence, per-class bars, fps, latency) as
-a ``rich.live`` table.  Both run ``annotate.run`` with a ``CameraSource`` (newest frame
+a ``rich.live`` table.  Both run ``engine.loop.run`` with a ``CameraSource`` (newest frame
 only, so latency never builds up) and finalize outputs on any exit.
 
 Latency = time from the start of ``Recognizer.process`` to the overlay being drawn on
@@ -12,6 +12,7 @@ that frame ("latency" stage); "age" adds the time the frame waited after capture
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -20,8 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .annotate import RunStats, run
-from .overlay import Overlay
+from ...core.temporal import LIVE_DEFAULT, open_stage
+from ..console import EXIT_OK, EXIT_RUNTIME, EXIT_SIGNAL, StopOnSignal, say, warn
+from ..engine.loop import Hooks, RunStats, Sinks, run
+from ..engine.options import RunOptions
+from ..render.overlay import Overlay
 
 WINDOW_TITLE = "realtime-fer (q / Esc quits)"
 QUIT_KEYS = (ord("q"), ord("Q"), 27)
@@ -94,21 +98,22 @@ class _Window:
             pass
 
 
-def run_window(source, recognizer, *, video=None, tables=(), stop=None, hud: bool = True,
+def run_window(source, recognizer, *, temporal=LIVE_DEFAULT, video=None, tables=(), stop=None, hud: bool = True,
                save_last_frame: str | Path | None = None, title: str = WINDOW_TITLE) -> RunStats:
     """Show annotated frames of ``source`` in a window until q/Esc, window close, end of stream or ``stop``.
 
     Args:
-        source: usually a ``CameraSource``; recognizer: ``Recognizer``.
-        video, tables: optional sinks (see ``annotate.run``).
+        source: usually a ``CameraSource``; recognizer: ``Recognizer`` (its own temporal stage off).
+        temporal: the settings of the (live) temporal stage.
+        video, tables: optional sinks (see ``engine.loop.Sinks``).
         hud: draw fps / latency / faces / provider in the corner.
         save_last_frame: write the last displayed (annotated, BGR) frame to this image file.
     """
     window = _Window(title)
     overlay = Overlay(recognizer.labels)
     try:
-        stats = run(source, recognizer, overlay=overlay, video=video, tables=tables, on_frame=window,
-                    stop=stop, hud=hud)
+        stats = run(source, recognizer, open_stage(temporal), Sinks(video=video, tables=tables), overlay=overlay,
+                    hooks=Hooks(on_frame=window, stop=stop), hud=hud)
     finally:
         window.close()
         _save(save_last_frame, window.last)
@@ -178,7 +183,7 @@ class _Table:
             self.pending = None
 
 
-def run_table(source, recognizer, *, video=None, tables=(), stop=None, console=None,
+def run_table(source, recognizer, *, temporal=LIVE_DEFAULT, video=None, tables=(), stop=None, console=None,
               save_last_frame: str | Path | None = None) -> RunStats:
     """Like ``run_window`` but renders a live terminal table (no window); Ctrl-C stops.
 
@@ -194,9 +199,55 @@ def run_table(source, recognizer, *, video=None, tables=(), stop=None, console=N
               transient=False) as live:
         presenter = _Table(live, getattr(recognizer, "provider", None))
         try:
-            stats = run(source, recognizer, overlay=overlay, video=video, tables=tables, on_frame=presenter,
-                        stop=stop, hud=True)
+            stats = run(source, recognizer, open_stage(temporal), Sinks(video=video, tables=tables),
+                        overlay=overlay, hooks=Hooks(on_frame=presenter, stop=stop), hud=True)
         finally:
             presenter.flush()
             _save(save_last_frame, presenter.last_frame)
     return stats
+
+
+def run_camera(args, options: RunOptions, stop: StopOnSignal) -> int:
+    """``realtime-fer --camera``: a window, or a terminal table without a display; the exit code."""
+    from ...io.sources import CameraSource
+    from ..engine.recognizer_setup import open_recognizer
+    from ..engine.video_job import check_outputs, table_sinks
+
+    outputs = options.outputs
+    check_outputs((), outputs.output, outputs.csv, outputs.jsonl, overwrite=outputs.overwrite, video_output=True)
+    source = CameraSource(args.camera, max_frames=options.max_frames)
+    window = not args.no_window and display_available()
+    if not args.no_window and not window:
+        warn("no display available (DISPLAY/WAYLAND_DISPLAY unset or unreachable); showing a terminal table "
+             "instead (use --no-window to silence this)")
+    with contextlib.ExitStack() as stack:
+        stack.callback(source.close)
+        recognizer = stack.enter_context(open_recognizer(options.recognizer, "camera"))
+        tables = table_sinks(recognizer.labels, outputs.csv, outputs.jsonl, overwrite=outputs.overwrite, stack=stack)
+        video = _camera_video(source, options, recognizer, stack)
+        common = dict(temporal=options.temporal, video=video, tables=tables, stop=stop.event,
+                      save_last_frame=args.save_last_frame)
+        if window:
+            stats = run_window(source, recognizer, hud=True if args.hud is None else args.hud, **common)
+        else:
+            stats = run_table(source, recognizer, **common)
+    say(f"{stats.frames} frames, {stats.faces} faces, {stats.mean_fps:.1f} fps, median latency "
+        f"{median_latency(stats):.1f} ms (capture to overlay {median_latency(stats, 'age'):.1f} ms), "
+        f"{stats.dropped} stale frames dropped")
+    if stop.signum is not None:
+        return EXIT_SIGNAL[stop.signum]
+    if stats.end_reason.startswith(("stream ended", "stalled", "error")):
+        warn(f"{source.info.name}: {stats.end_reason} after {stats.frames} frames; outputs finalized")
+        return EXIT_RUNTIME
+    return EXIT_OK
+
+
+def _camera_video(source, options: RunOptions, recognizer, stack):
+    if not options.outputs.output:
+        return None
+    from ...io.sinks import VideoSink
+
+    video = VideoSink(options.outputs.output, source.info.fps, source.info.size, overwrite=options.outputs.overwrite,
+                      provider=recognizer.provider, **options.encoder.sink_options())
+    stack.callback(video.close)
+    return video

@@ -10,9 +10,11 @@ Surprise,Other``, then one integer per frame (0-7 in that order, -1 = not labell
 Inputs are matched by name: ``VIDEOS`` (a video, a frame folder, or a folder of them) and
 ``ANNOTATIONS`` (a .txt or a folder of them).
 
-The recognizer runs once per video with the temporal stage off; each temporal setting
-compared is then applied to the stored raw probabilities of every track (``temporal.filter_track``),
-so comparing 30 settings costs one pass over the frames.
+The recognizer runs once per video with the temporal stage off and its frame results are kept; each
+temporal setting compared then replays them through the very stage ``--video`` runs
+(``core.temporal.open_stage(settings, fps)``, fed the same results and live track ids in the same order),
+so the labels scored are the labels ``--video`` writes, frame for frame, and comparing 30 settings costs
+one pass over the frames.
 
 Scores (pooled over all labelled frames of all inputs, as ABAW does): ``abaw_f1`` = macro-F1 over
 the 8 classes (Other included; a class neither labelled nor predicted scores 0, as in
@@ -24,16 +26,14 @@ without that face is a miss (wrong) and is counted in ``no_face``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..core.temporal import TemporalSettings, default_settings, filter_track, label_switches
-from ..errors import InputError
+from ...core.temporal import TemporalSettings, default_settings, label_switches, open_stage
+from ...errors import InputError
 
 ABAW_CLASSES = ("Neutral", "Anger", "Disgust", "Fear", "Happiness", "Sadness", "Surprise", "Other")
 SYNONYMS = {"neutral": 0, "anger": 1, "angry": 1, "disgust": 2, "fear": 3, "happy": 4, "happiness": 4, "sad": 5,
@@ -75,7 +75,7 @@ def read_frame_folder(folder: Path, fps: float, first_number: int = 1):
     """
     import cv2
 
-    from ..io.sources import SourceFrame
+    from ...io.sources import SourceFrame
 
     numbered = []
     for file in Path(folder).iterdir():
@@ -137,7 +137,9 @@ class VideoFaces:
     """Every face the recognizer found in one input: row arrays, plus per-frame times.
 
     Attributes: frame (N,) int64, track (N,) int64, cx (N,) float64 box centre x in pixels,
-    raw (N, C) float32; times_ms (F,) float64 per frame index (NaN where no frame); width in pixels; fps.
+    raw (N, C) float32; times_ms (F,) float64 per frame index (NaN where no frame); width in pixels; fps;
+    results: per frame read, in order, (``FrameResult`` with raw probabilities, the tracker's live ids),
+    what the temporal stage is fed (rows are their faces, in this order).
     """
 
     frame: np.ndarray
@@ -147,11 +149,17 @@ class VideoFaces:
     times_ms: np.ndarray
     width: int
     fps: float
+    results: list = field(default_factory=list)
+
+    @property
+    def frames_read(self) -> int:
+        """Frames of the input up to the last one read (gaps of a frame folder included)."""
+        return len(self.times_ms)
 
 
 def recognize(recognizer, video: Path, fps: float | None, stop=None, max_frames: int | None = None) -> VideoFaces:
     """Run ``recognizer`` over a video file or frame folder and keep each face's raw probabilities."""
-    from ..io.sources import VideoFileSource
+    from ...io.sources import VideoFileSource
 
     if video.is_dir():
         if fps is None:
@@ -162,7 +170,7 @@ def recognize(recognizer, video: Path, fps: float | None, stop=None, max_frames:
         source = VideoFileSource(video, max_frames=max_frames)
         fps = fps or source.info.fps
         frames = source.frames(stop)
-    rows, times, width = [], {}, 0
+    rows, times, width, results = [], {}, 0, []
     recognizer.reset()
     try:
         for count, frame in enumerate(frames):
@@ -171,6 +179,7 @@ def recognize(recognizer, video: Path, fps: float | None, stop=None, max_frames:
             result = recognizer.process(frame.image, frame.index, frame.time_ms)
             width = max(width, frame.image.shape[1])
             times[frame.index] = frame.time_ms
+            results.append((result, frozenset(recognizer.tracker.active_ids)))
             faces = result.faces
             for k in range(len(faces)):
                 x1, _, x2, _ = faces.boxes[k]
@@ -184,7 +193,8 @@ def recognize(recognizer, video: Path, fps: float | None, stop=None, max_frames:
         times_ms[index] = value
     return VideoFaces(np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.int64),
                       np.array([r[2] for r in rows], np.float64),
-                      np.array([r[3] for r in rows], np.float32).reshape(len(rows), n_classes), times_ms, width, fps)
+                      np.array([r[3] for r in rows], np.float32).reshape(len(rows), n_classes), times_ms, width, fps,
+                      results)
 
 
 def choose_rows(faces: VideoFaces, side: str | None, length: int) -> np.ndarray:
@@ -212,15 +222,14 @@ def choose_rows(faces: VideoFaces, side: str | None, length: int) -> np.ndarray:
 
 
 def row_labels(faces: VideoFaces, settings: TemporalSettings) -> np.ndarray:
-    """(N,) int64 model class shown per row under ``settings`` (each track as ``--video`` filters it: the
-    offline filter's releases follow the video's frame clock)."""
-    labels = faces.raw.argmax(axis=1).astype(np.int64) if len(faces.raw) else np.zeros(0, np.int64)
-    for track in np.unique(faces.track[faces.track >= 0]):
-        rows = np.flatnonzero(faces.track == track)
-        rows = rows[np.argsort(faces.frame[rows], kind="stable")]
-        _, labels[rows] = filter_track(faces.times_ms[faces.frame[rows]], faces.raw[rows], settings,
-                                       clock_ms=faces.times_ms)
-    return labels
+    """(N,) int64 model class shown per row under ``settings``: the frame results replayed through the temporal
+    stage ``--video`` runs (``open_stage(settings, fps)``), so each label is the one ``--video`` writes."""
+    stage = open_stage(settings, faces.fps)
+    shown = []
+    for result, live_ids in faces.results:
+        shown += [r.faces.label_ids for r in stage.push(result, live_ids) if len(r.faces)]
+    shown += [r.faces.label_ids for r in stage.flush() if len(r.faces)]
+    return np.concatenate(shown).astype(np.int64) if shown else np.zeros(0, np.int64)
 
 
 def scores(truth: np.ndarray, predicted: np.ndarray, known: set[int]) -> dict:
@@ -317,76 +326,32 @@ def parse_setting(spec: str) -> TemporalSettings:
                          "offline:0.5:0.3:0.8:2") from None
 
 
-def build_parser(prog: str, add_common) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"{prog} eval", description="Score videos or frame folders against "
-                                     "Aff-Wild2 / ABAW EXPR per-frame annotations (macro-F1 over 8 classes, "
-                                     "accuracy, coverage, confusion), for one or many temporal settings.")
-    parser.add_argument("videos", metavar="VIDEOS", help="a video, a frame folder, or a folder of them")
-    parser.add_argument("annotations", metavar="ANNOTATIONS", help="an annotation .txt or a folder of them")
-    parser.add_argument("--fps", type=float, default=None, help="frame rate of frame folders (videos: their own)")
-    parser.add_argument("--compare", action="store_true", help="also score raw, live and offline settings in a grid "
-                        "and name the best by ABAW macro-F1")
-    parser.add_argument("--setting", action="append", default=[], metavar="MODE[:TAU[:MARGIN[:HOLD[:LAG]]]]",
-                        help="also score this temporal setting (repeatable), e.g. live:0.3:0.15:0.4 or "
-                             "offline:1.0 or offline:0.5:0.3:0.8:2; parts left out take that mode's defaults")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    add_common(parser)
-    return parser
+def length_warning(name: str, labels: int, faces: VideoFaces, max_frames: int | None) -> str | None:
+    """A warning when an annotation of ``labels`` lines does not fit the ``faces.frames_read`` frames read
+    (frames past the end of the video are scored as misses; labels past ``max_frames`` are left out)."""
+    frames = faces.frames_read
+    if labels == frames or (max_frames is not None and labels > frames):
+        return None
+    if labels > frames:
+        return (f"{name}: expected one label per frame, got {labels} labels for {frames} frames; the "
+                f"{labels - frames} labels past the video's end count as frames without a face (check the pairing)")
+    return (f"{name}: expected one label per frame, got {labels} labels for {frames} frames; the last "
+            f"{frames - labels} frames are not scored (check the pairing)")
 
 
-def run(args, open_recognizer, stop=None, warn=print) -> int:
-    """``realtime-fer eval``: recognize each input once, score the settings, print tables or JSON."""
-    from .temporal_options import temporal_settings
-
-    if args.fps is not None and not 0 < args.fps <= 1000:
-        raise InputError(f"--fps: expected a frame rate in (0, 1000], got {args.fps}; e.g. --fps 30")
-    pairs, warnings = match_inputs(Path(args.videos), Path(args.annotations))
-    for message in warnings:
-        warn(message)
-    main = temporal_settings(args, "eval")
-    grid = [main] + [parse_setting(spec) for spec in args.setting]
-    if args.compare:
-        grid += comparison_grid(main)
-    grid = list(dict.fromkeys(grid))  # keep the order, drop repeats
-    items = []
-    with open_recognizer() as recognizer:
-        labels = recognizer.labels
-        for video, annotations in pairs:
-            faces = recognize(recognizer, video, args.fps, stop, args.max_frames)
-            for file, side in annotations:
-                items.append((file.stem, faces, read_annotation(file), side))
-    report = evaluate(items, labels, grid)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        _print_report(report)
-    return 0
-
-
-def _print_report(report: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    main = report["results"][0]
-    table = Table("input", "frames", "ABAW F1", "F1 known", "acc. known", "coverage", "no face",
-                  title=f"per input ({main['setting']})")
-    for row in main["inputs"]:
-        table.add_row(row["input"], str(row["frames"]), f"{row['abaw_f1']:.3f}", f"{row['f1_known']:.3f}",
-                      f"{row['accuracy_known']:.3f}", f"{row['coverage']:.3f}", str(row["no_face"]))
-    table.add_row("all", str(main["frames"]), f"{main['abaw_f1']:.3f}", f"{main['f1_known']:.3f}",
-                  f"{main['accuracy_known']:.3f}", f"{main['coverage']:.3f}", str(main["no_face"]), style="bold")
-    console.print(table)
-    confusion = Table("truth \\ shown", *[c[:5] for c in report["classes"]], "no face", title="confusion (frames)")
-    for name, counts in zip(report["classes"], main["confusion"]):
-        if sum(counts):
-            confusion.add_row(name, *[str(v) for v in counts])
-    console.print(confusion)
-    if len(report["results"]) > 1:
-        settings = Table("setting", "ABAW F1", "F1 known", "acc. known", "switches/min", title="temporal settings")
-        for row in report["results"]:
-            settings.add_row(row["setting"], f"{row['abaw_f1']:.4f}", f"{row['f1_known']:.4f}",
-                             f"{row['accuracy_known']:.4f}", f"{row['switches_per_min']:.1f}",
-                             style="bold" if row["setting"] == report["best"] else None)
-        console.print(settings)
-        console.print(f"best by ABAW macro-F1 (then F1 known, then fewer switches): {report['best']}")
+def run_eval(pairs, recognizer, grid: list[TemporalSettings], *, fps: float | None = None,
+             max_frames: int | None = None, stop=None) -> tuple[dict, list[str]]:
+    """Recognize each input of ``pairs`` (``match_inputs``) once with ``recognizer`` (its temporal stage off) and
+    score every setting of ``grid``; returns (the ``evaluate`` report, warnings about the inputs)."""
+    items, warnings = [], []
+    for video, files in pairs:
+        faces = recognize(recognizer, video, fps, stop, max_frames)
+        for file, side in files:
+            truth = read_annotation(file)
+            message = length_warning(file.name, len(truth), faces, max_frames)
+            if message:
+                warnings.append(message)
+            if max_frames is not None:
+                truth = truth[:faces.frames_read]
+            items.append((file.stem, faces, truth, side))
+    return evaluate(items, recognizer.labels, grid), warnings

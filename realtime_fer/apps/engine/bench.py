@@ -23,11 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from .annotate import STAGE_ORDER, StageTimer, run
-from .overlay import Overlay
-from ..io.sinks import CsvSink, VideoSink
-from ..io.sources import VideoFileSource
-from ..io.synthetic import SyntheticSource
+from ...core.temporal import LIVE_DEFAULT
+from ...io.sinks import CsvSink, VideoSink
+from ...io.sources import VideoFileSource
+from ...io.synthetic import SyntheticSource
+from ..render.overlay import Overlay
+from .loop import Sinks, run
+from .timing import STAGE_ORDER, StageTimer
 
 
 def make_source(video: str | Path | None, frames: int | None, faces: int = 1):
@@ -65,8 +67,8 @@ def io_only_threaded(video, frames, faces, out_path: Path, encoder: dict | None 
 def io_only_sequential(video, frames, faces, out_path: Path, encoder: dict | None = None) -> tuple[int, float]:
     """(frames, fps) of a plain single-threaded decode -> encode loop with the annotation's own reader
     (``AvVideoReader``) and encoder (``AvVideoWriter``, same codec/preset/quality, audio carried over)."""
-    from ..io.av_reader import AvVideoReader
-    from ..io.av_writer import AvVideoWriter, resolve_codec
+    from ...io.av_reader import AvVideoReader
+    from ...io.av_writer import AvVideoWriter, resolve_codec
 
     encoder = dict(encoder or {})
     with_audio = encoder.pop("audio", True)
@@ -105,10 +107,9 @@ def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int =
     """Run the full ``--video`` path; returns (RunStats, StageTimer, whether detection ran ahead).
 
     ``ahead_factory()`` returns a ``DetectAhead`` for ``recognizer`` (or None), as the CLI uses;
-    ``temporal``: with an offline ``TemporalSettings`` frames go through the one-pass look-ahead filter
-    (``video_job.make_delay``) as in ``--video``, otherwise the recognizer's own (live) filter.
+    ``temporal``: the stage's settings (``video_job.open_video_stage``, as in ``--video``; None: live).
     """
-    from .video_job import make_delay
+    from .video_job import open_video_stage
 
     warm = make_source(video, warmup, faces)  # first inferences allocate; keep them out of the numbers
     for frame in warm.frames():
@@ -121,9 +122,9 @@ def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int =
     sink = make_sink(out_dir / "bench.mp4", source, video, encoder, timer=timer)
     table = CsvSink(out_dir / "bench.csv", recognizer.labels, overwrite=True)
     ahead = ahead_factory() if ahead_factory is not None else None
-    delay = make_delay(temporal, source.info) if temporal is not None else None
-    stats = run(source, recognizer, overlay=overlay, video=sink, tables=[table], timer=timer, ahead=ahead,
-                delay=delay)
+    stage = open_video_stage(temporal or LIVE_DEFAULT, source.info)
+    stats = run(source, recognizer, stage, Sinks(video=sink, tables=[table]), overlay=overlay, timer=timer,
+                ahead=ahead)
     return stats, timer, ahead is not None
 
 
@@ -140,8 +141,8 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         ahead_factory: builds the ``DetectAhead`` the ``--video`` mode would use (None: no look-ahead).
         encoder: ``{"codec", "preset", "crf", "audio"}`` as ``--video --output`` takes them (None: defaults);
             every pass (I/O-only and pipeline) uses this one encoder.
-        temporal: the ``TemporalSettings`` of the run (offline: the one-pass look-ahead filter, as ``--video``
-            runs by default; None or live: the recognizer's causal filter); reported as ``temporal``.
+        temporal: the ``TemporalSettings`` of the run's stage (offline: the one-pass look-ahead filter, as
+            ``--video`` runs by default; None: the live default); reported as ``temporal``.
 
     Returns:
         dict with ``provider``, ``frames``, ``fps``, ``io_only_fps``, ``ratio``, ``stages``
@@ -164,11 +165,19 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
             best_thr, best_seq = max(best_thr, thr_fps), max(best_seq, seq_fps)
             if stats.mean_fps > best_fps:
                 best_fps, best_timer, count, faces_seen = stats.mean_fps, timer, stats.frames, stats.faces
-    from ..io.av_writer import DEFAULT_PRESET, resolve_codec
+    return _report(recognizer, video, faces, repeats, temporal, encoder, best_timer,
+                   dict(count=count, faces_seen=faces_seen, fps=best_fps, seq=best_seq, thr=best_thr, ahead=used_ahead))
 
+
+def _report(recognizer, video, faces, repeats, temporal, encoder: dict, timer, best: dict) -> dict:
+    """The dict ``run_bench`` returns, from the best pass's figures in ``best``."""
+    from ...io.av_writer import DEFAULT_PRESET, resolve_codec
+
+    keys = ("count", "faces_seen", "fps", "seq", "thr", "ahead")
+    count, faces_seen, best_fps, best_seq, best_thr, used_ahead = (best[k] for k in keys)
     codec_used = resolve_codec(encoder.get("codec"), "bench.mp4", recognizer.provider)
     encoder.setdefault("preset", DEFAULT_PRESET.get(codec_used))
-    summary = best_timer.summary()
+    summary = timer.summary()
     stages = {name: {"median_ms": summary[name]["median_ms"], "p95_ms": summary[name]["p95_ms"]}
               for name in (*STAGE_ORDER, "latency") if name in summary}
     return {
@@ -184,7 +193,7 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         "stages": stages,
         "repeats": max(1, repeats),
         "detect_ahead": used_ahead,
-        "temporal": temporal.describe() if temporal is not None else "live",
+        "temporal": (temporal or LIVE_DEFAULT).describe(),
         "codec": codec_used,
         "preset": encoder.get("preset"),
         "crf": encoder.get("crf"),

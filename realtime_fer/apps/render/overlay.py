@@ -18,7 +18,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ..core.faces import FrameResult
+from ...core.faces import FrameResult
 
 PALETTE = (  # BGR, saturated and distinct; index = track_id % len
     (0, 200, 255), (255, 128, 0), (60, 220, 60), (200, 60, 255), (0, 80, 255),

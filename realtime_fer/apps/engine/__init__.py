@@ -1,0 +1,1 @@
+"""The engine: runs jobs without printing (the loop, options as values, video jobs, evaluation, benchmarks)."""

@@ -1,0 +1,134 @@
+"""Options as values: what a run needs, frozen and validated when built (InputError naming the option).
+
+``apps.cli.arguments`` builds them once from the command line (for ``realtime-fer`` and ``realtime-fer
+batch`` alike); library callers build them directly::
+
+    RunOptions(recognizer=RecognizerOptions(model="m.onnx"), outputs=OutputOptions(csv="faces.csv"))
+
+Fields left None take the mode's defaults (``recognizer_setup``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ...core.temporal import MAX_VIDEO_LAG_S, OFFLINE_DEFAULT, TemporalSettings
+from ...errors import InputError
+
+PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
+DETECTORS = ("blazeface", "mtcnn")
+RANGES = ("short", "full", "auto", "both")
+
+
+def _choice(option: str, value, choices) -> None:
+    if value not in choices:
+        raise InputError(f"{option}: expected one of {', '.join(choices)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RecognizerOptions:
+    """How frames are recognized (the ``--model`` .. ``--detect-threads`` options).
+
+    Attributes:
+        model: ONNX expression model with its ``.json`` sidecar (None: the shipped one for the provider).
+        provider: ONNX Runtime provider (``PROVIDERS``); detector: ``DETECTORS``.
+        detector_range: BlazeFace range (``RANGES``; None: the mode's default).
+        detect_every: run the detector every N frames (None: the mode's default).
+        min_confidence: detector score threshold in [0, 1].
+        threads: classifier threads (None: the mode's default; 0: ONNX Runtime chooses).
+        lookahead: detection threads running ahead of the frame being drawn, file modes (None: by cores; 0: off).
+    """
+
+    model: str | Path | None = None
+    provider: str = "auto"
+    detector: str = "blazeface"
+    detector_range: str | None = None
+    detect_every: int | None = None
+    min_confidence: float = 0.5
+    threads: int | None = None
+    lookahead: int | None = None
+
+    def __post_init__(self):
+        _choice("--provider", self.provider, PROVIDERS)
+        _choice("--detector", self.detector, DETECTORS)
+        if self.detector_range is not None:
+            _choice("--range", self.detector_range, RANGES)
+        if self.detect_every is not None and self.detect_every < 1:
+            raise InputError(f"--detect-every: expected an integer >= 1, got {self.detect_every}; use 1 to detect "
+                             "on every frame")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise InputError(f"--min-confidence: expected a number in [0, 1], got {self.min_confidence}; try 0.5")
+        if self.threads is not None and self.threads < 0:
+            raise InputError(f"--threads: expected an integer >= 0, got {self.threads}; 0 lets ONNX Runtime choose")
+        if self.lookahead is not None and self.lookahead < 0:
+            raise InputError(f"--detect-threads: expected an integer >= 0, got {self.lookahead}; 0 turns look-ahead "
+                             "off")
+
+
+@dataclass(frozen=True)
+class EncoderOptions:
+    """How an annotated video is encoded: ``codec`` (None: libx264, MJPEG for .avi; "auto": NVENC when the
+    provider is CUDA/TensorRT and it opens), ``preset``, ``crf`` (quality, lower = better), ``audio`` (carry the
+    input's audio over)."""
+
+    codec: str | None = None
+    preset: str | None = None
+    crf: float | None = None
+    audio: bool = True
+
+    def __post_init__(self):
+        if self.crf is not None and not 0 <= self.crf <= 63:
+            raise InputError(f"--crf: expected a quality number in [0, 63] (libx264: 0-51, lower = better), got "
+                             f"{self.crf}; try 23")
+
+    def sink_options(self) -> dict:
+        """The ``VideoSink`` keywords (codec, preset, crf)."""
+        return {"codec": self.codec, "preset": self.preset, "crf": self.crf}
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """Where a run writes: ``output`` (annotated video, image or folder), ``csv`` / ``jsonl`` tables; ``overwrite``
+    replaces existing files; ``hud`` draws the fps/latency readout."""
+
+    output: str | Path | None = None
+    csv: str | Path | None = None
+    jsonl: str | Path | None = None
+    overwrite: bool = False
+    hud: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.output or self.csv or self.jsonl)
+
+
+def check_video_lag(temporal: TemporalSettings) -> None:
+    """InputError when an offline ``temporal`` looks further ahead than ``MAX_VIDEO_LAG_S`` (its frames wait in
+    memory)."""
+    if temporal.mode == "offline" and temporal.lag_s > MAX_VIDEO_LAG_S:
+        raise InputError(f"--lag: expected at most {MAX_VIDEO_LAG_S:g} s for a video (its frames wait in memory), "
+                         f"got {temporal.lag_s:g}; use a shorter --lag")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a ``--video`` run (or one video of a batch) is run with.
+
+    Attributes:
+        recognizer, temporal (``core.temporal.TemporalSettings``; default the offline filter), encoder, outputs.
+        max_frames: stop after this many frames (None: all).
+    """
+
+    recognizer: RecognizerOptions = field(default_factory=RecognizerOptions)
+    temporal: TemporalSettings = OFFLINE_DEFAULT
+    encoder: EncoderOptions = field(default_factory=EncoderOptions)
+    outputs: OutputOptions = field(default_factory=OutputOptions)
+    max_frames: int | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.temporal, TemporalSettings):
+            raise InputError(f"temporal: expected a core.temporal.TemporalSettings, got "
+                             f"{type(self.temporal).__name__}; build one with TemporalSettings(...)")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise InputError(f"--max-frames: expected an integer >= 1, got {self.max_frames}; omit it to process all")

@@ -1,0 +1,61 @@
+"""Build the recognizer and the look-ahead detector the way every mode does (no printing).
+
+Shared by the CLI and library jobs (``video_job.run_video_job``, ``batch``): ``options`` with the mode's
+defaults (``modes.MODE_DEFAULTS``) filled in, and the ``DetectAhead`` used by file modes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from ...core.temporal import OFF, TemporalSettings
+from .modes import MODE_DEFAULTS, classifier_threads
+from .options import RecognizerOptions
+
+
+def resolved(options: RecognizerOptions, mode: str) -> RecognizerOptions:
+    """``options`` with ``mode``'s defaults for the detector range, the detection cadence and the classifier
+    threads filled in (what a manifest record compares)."""
+    defaults = MODE_DEFAULTS[mode]
+    return replace(options, detector_range=options.detector_range or defaults.detector_range,
+                   detect_every=options.detect_every if options.detect_every is not None else defaults.detect_every,
+                   threads=options.threads if options.threads is not None else classifier_threads(mode))
+
+
+def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSettings = OFF):
+    """A ``Recognizer`` of ``options`` with ``mode``'s defaults for whatever is None.
+
+    ``temporal``: the recognizer's own (causal) stage; the CLI's loop runs its stage after the recognizer
+    (``core.temporal.open_stage``), so it keeps ``OFF`` here.
+
+    Raises:
+        ModelError / ProviderError / MissingDependencyError: bad model, provider or dependency.
+    """
+    from ...core.pipeline import Recognizer
+
+    options = resolved(options, mode)
+    return Recognizer(Path(options.model) if options.model else None, provider=options.provider,
+                      detector=options.detector, detector_range=options.detector_range,
+                      min_confidence=options.min_confidence, detect_every=options.detect_every,
+                      intra_op_threads=options.threads, temporal=temporal)
+
+
+def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):
+    """A ``DetectAhead`` for file modes when it can help (several cores), else None.
+
+    ``options.lookahead`` detection threads (default: 1 on 2 cores, 2 on more, 0 on one core);
+    detection runs on the ``detect_every`` cadence (default: ``mode``'s).
+    """
+    from ...core.detect import create_detector
+    from .detect_ahead import DetectAhead
+
+    cores = os.cpu_count() or 1
+    workers = options.lookahead if options.lookahead is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
+    if workers < 1 or options.detector != "blazeface" or not hasattr(recognizer, "detector"):
+        return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
+    options = resolved(options, mode)
+    extra = [create_detector(options.detector, range=options.detector_range, min_confidence=options.min_confidence)
+             for _ in range(workers - 1)]
+    return DetectAhead(recognizer.detector, extra, every=options.detect_every)
