@@ -3,6 +3,8 @@
 * ``BlazeFaceDetector``: MediaPipe Tasks ``FaceDetector`` with the BlazeFace
   models vendored in ``models/`` (short range: faces within ~2 m, the webcam case;
   full range: smaller faces up to ~5 m, slower).
+* ``CenterFaceDetector`` (``centerface.py``): CenterFace in ONNX Runtime (CPU or CUDA), vendored in
+  ``models/``; finds small and turned faces BlazeFace misses, ~10x slower on a CPU: the stills default.
 * ``MtcnnDetector``: the seed paper's MTCNN (``mtcnn`` package, TensorFlow), slow
   but a reference; needs ``pip install 'realtime-fer[train]'``.
 
@@ -25,7 +27,7 @@ BLAZEFACE_MODELS = {
     "short": MODELS_DIR / "face_detection_short_range.tflite",
     "full": MODELS_DIR / "face_detection_full_range_sparse.tflite",
 }
-DETECTORS = ("blazeface", "mtcnn")
+DETECTORS = ("blazeface", "centerface", "mtcnn")
 RANGES = ("short", "full", "auto", "both")
 """BlazeFace ranges: one model, ``auto`` (short, falling back to full on frames where short
 finds nothing: the speed of short for near faces, full's reach when faces are small), or
@@ -211,14 +213,51 @@ class MultiRangeDetector:
         self.close()
 
 
-def create_detector(name: str = "blazeface", range: str = "auto", min_confidence: float = 0.5):
-    """Build a detector by name: "blazeface" (``range`` one of RANGES) or "mtcnn"."""
+def create_detector(name: str = "blazeface", range: str = "auto", min_confidence: float = 0.5, *,
+                    size: int | None = None, provider: str = "auto", min_size: float = 0.0):
+    """Build a detector by name: "blazeface" (``range`` one of RANGES), "centerface" (``size``: longest side of
+    its input, default ``centerface.DEFAULT_SIZE``; ``provider`` as ``onnx_session``) or "mtcnn".
+
+    ``min_size``: faces whose box is narrower than this many pixels are dropped (0: keep all).
+    """
     if name == "blazeface":
         if range not in RANGES:
             raise ValueError(f"detector range: expected one of {', '.join(RANGES)}, got {range!r}")
         if range in ("auto", "both"):
-            return MultiRangeDetector(range, min_confidence)
-        return BlazeFaceDetector(range=range, min_confidence=min_confidence)
-    if name == "mtcnn":
-        return MtcnnDetector(min_confidence=min_confidence)
-    raise ValueError(f"detector: expected one of {', '.join(DETECTORS)}, got {name!r}")
+            detector = MultiRangeDetector(range, min_confidence)
+        else:
+            detector = BlazeFaceDetector(range=range, min_confidence=min_confidence)
+    elif name == "centerface":
+        from .centerface import DEFAULT_SIZE, CenterFaceDetector
+
+        detector = CenterFaceDetector(size or DEFAULT_SIZE, min_confidence, provider)
+    elif name == "mtcnn":
+        detector = MtcnnDetector(min_confidence=min_confidence)
+    else:
+        raise ValueError(f"detector: expected one of {', '.join(DETECTORS)}, got {name!r}")
+    return MinSizeFilter(detector, min_size) if min_size > 0 else detector
+
+
+class MinSizeFilter:
+    """Wraps a detector: faces whose box is narrower than ``min_size`` pixels are dropped (tiny boxes are mostly
+    false faces, and too small to classify: the classifier sees 48-64 px crops)."""
+
+    def __init__(self, detector, min_size: float):
+        self.detector, self.min_size = detector, float(min_size)
+        self.range = getattr(detector, "range", None)
+
+    def detect(self, frame: np.ndarray) -> Faces:
+        """As the wrapped detector's ``detect``, without the small faces."""
+        faces = self.detector.detect(frame)
+        if len(faces) == 0:
+            return faces
+        return faces.select((faces.boxes[:, 2] - faces.boxes[:, 0]) >= self.min_size)
+
+    def close(self) -> None:
+        self.detector.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -66,11 +66,39 @@ class Session:
         return self.session.get_outputs()
 
 
-def create_session(model_path: str | Path, provider: str = "auto", intra_op_threads: int = 0) -> Session:
+def free_dimensions(model_path: str | Path) -> bytes:
+    """The serialized model of ``model_path`` with every dimension of its graph inputs and outputs made symbolic
+    (``d0``, ``d1``, ...), for graphs exported with one fixed input size that run at any size (CenterFace).
+
+    Raises:
+        MissingDependencyError: the ``onnx`` package is missing; ModelError: not an ONNX file.
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise MissingDependencyError("onnx: expected it installed, got ImportError; run pip install 'onnx>=1.16'") from None
+    try:
+        model = onnx.load(str(model_path))
+    except Exception as exc:  # onnx raises DecodeError and friends
+        raise ModelError(f"{model_path}: expected an ONNX file, got a load error ({type(exc).__name__}); reinstall "
+                         "realtime-fer to restore models/") from None
+    initializers = {i.name for i in model.graph.initializer}
+    for value in list(model.graph.input) + list(model.graph.output):
+        if value.name in initializers:
+            continue
+        for k, dim in enumerate(value.type.tensor_type.shape.dim):
+            dim.dim_param = f"d{k}"
+    return model.SerializeToString()
+
+
+def create_session(model_path: str | Path, provider: str = "auto", intra_op_threads: int = 0,
+                   model_bytes: bytes | None = None) -> Session:
     """Open ``model_path`` with the resolved provider.
 
     Args:
         intra_op_threads: 0 lets ONNX Runtime choose; small models are often fastest with 1.
+        model_bytes: the serialized model to run instead of the file's bytes (e.g. ``free_dimensions``);
+            ``model_path`` then only names it in errors.
 
     Raises:
         ModelError: the file is not a loadable ONNX model.
@@ -85,9 +113,10 @@ def create_session(model_path: str | Path, provider: str = "auto", intra_op_thre
     options.log_severity_level = 3
     chain = [chosen] if chosen == PROVIDERS["cpu"] else [chosen, PROVIDERS["cpu"]]
     try:
-        session = ort.InferenceSession(str(model_path), sess_options=options, providers=chain)
+        session = ort.InferenceSession(model_bytes if model_bytes is not None else str(model_path), sess_options=options, providers=chain)
     except Exception as exc:  # onnxruntime raises several private exception types
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"expression model {model_path}: expected a valid ONNX file, got a load error "
-                         f"({first_line[:160]}); re-export it with `python -m train.export`") from None
+        raise ModelError(f"model {model_path}: expected a valid ONNX file, got a load error ({first_line[:160]}); "
+                         "re-export it with `python -m train.export` (or reinstall realtime-fer for a shipped "
+                         "model)") from None
     return Session(session, session.get_providers()[0])
