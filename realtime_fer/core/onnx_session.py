@@ -68,7 +68,8 @@ class Session:
 
 def free_dimensions(model_path: str | Path) -> bytes:
     """The serialized model of ``model_path`` with every dimension of its graph inputs and outputs made symbolic
-    (``d0``, ``d1``, ...), for graphs exported with one fixed input size that run at any size (CenterFace).
+    (``d0``, ``d1``, ...), for graphs exported with one fixed input size that run at any size (CenterFace), and
+    its weights no longer listed among the graph inputs.
 
     Raises:
         MissingDependencyError: the ``onnx`` package is missing; ModelError: not an ONNX file.
@@ -83,9 +84,10 @@ def free_dimensions(model_path: str | Path) -> bytes:
         raise ModelError(f"{model_path}: expected an ONNX file, got a load error ({type(exc).__name__}); reinstall "
                          "realtime-fer to restore models/") from None
     initializers = {i.name for i in model.graph.initializer}
+    inputs = [value for value in model.graph.input if value.name not in initializers]
+    del model.graph.input[:]  # old exporters list the weights as inputs too, which blocks constant folding
+    model.graph.input.extend(inputs)
     for value in list(model.graph.input) + list(model.graph.output):
-        if value.name in initializers:
-            continue
         for k, dim in enumerate(value.type.tensor_type.shape.dim):
             dim.dim_param = f"d{k}"
     return model.SerializeToString()

@@ -42,9 +42,13 @@ class Recognizer:
         model_path: ONNX expression model with its ``.json`` sidecar (default: the shipped model
             for the provider, see ``classify.default_model``).
         provider: ONNX Runtime provider, auto | cpu | cuda | tensorrt.
-        detector: "blazeface" or "mtcnn"; detector_range: BlazeFace "short", "full",
-            "auto" (short, full where short finds nothing; the default) or "both" (union).
-        min_confidence: detector score threshold.
+        detector: "blazeface", "centerface" or "mtcnn"; detector_range: BlazeFace "short", "full",
+            "auto" (short, full where short finds nothing; the default) or "both" (union);
+            detector_size: CenterFace's input size (longest side, pixels; None: its default). CenterFace runs on
+            ``provider`` too (CUDA when that resolves to CUDA).
+        min_confidence: detector score threshold; min_size: faces narrower than this many pixels are dropped.
+        min_hits: detection rounds in a row a new track needs before its face is shown (1: at once; more keeps
+            false faces that flicker for a frame or two off the screen).
         temporal: the causal temporal stage run on each frame (``temporal.TemporalSettings`` of mode "live"
             or "off"; default ``LIVE_DEFAULT``: smoothing with time constants in seconds and a steady shown
             label). The offline stage needs later frames: run the recognizer with ``OFF`` and feed its
@@ -63,12 +67,14 @@ class Recognizer:
 
     def __init__(self, model_path: str | Path | None = None, *, provider: str = "auto", detector: str = "blazeface",
                  detector_range: str = "auto", min_confidence: float = 0.5,
-                 temporal: TemporalSettings = LIVE_DEFAULT, detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1):
+                 temporal: TemporalSettings = LIVE_DEFAULT, detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1,
+                 detector_size: int | None = None, min_size: float = 0.0, min_hits: int = 1):
         if detect_every < 1:
             raise ValueError(f"detect_every: expected an integer >= 1, got {detect_every}")
         self.classifier = ExpressionClassifier(model_path, provider=provider, intra_op_threads=intra_op_threads)
-        self.detector = create_detector(detector, range=detector_range, min_confidence=min_confidence)
-        self.tracker = IouTracker(max_missed=max_missed)
+        self.detector = create_detector(detector, range=detector_range, min_confidence=min_confidence,
+                                        size=detector_size, provider=provider, min_size=min_size)
+        self.tracker = IouTracker(max_missed=max_missed, min_hits=min_hits)
         self.temporal = temporal
         self.stage = LiveStage(temporal)  # ValueError for an offline setting
         self.detect_every = int(detect_every)
@@ -117,7 +123,7 @@ class Recognizer:
             detections = self.detector.detect(frame)
         self._frame_count += 1
         lap("detect")
-        faces = self.tracker.update(detections) if detections is not None else self.tracker.coast()
+        faces = self.tracker.shown(self.tracker.update(detections) if detections is not None else self.tracker.coast())
         lap("track")
         crops = self._align(frame, faces)
         lap("align")

@@ -1,7 +1,9 @@
 """Track ids across frames by box overlap (IoU), with optimal one-to-one matching.
 
 A track survives up to ``max_missed`` consecutive frames without a matching
-detection, so a face that the detector misses briefly keeps its id. Between
+detection, so a face that the detector misses briefly keeps its id. A new track is
+*shown* only once it has been detected in ``min_hits`` detection rounds in a row
+(``shown``): a false face that flickers for a frame or two never reaches the screen. Between
 detections (``detect_every > 1`` in the pipeline) ``coast()`` returns the live
 tracks at their constant-velocity predicted positions.
 
@@ -40,6 +42,7 @@ class _Track:
     score: float
     velocity: np.ndarray  # (4,) px per frame, box corners
     missed: int = 0
+    hits: int = 1  # detection rounds in a row that found it, until it is confirmed
 
 
 class IouTracker:
@@ -48,11 +51,15 @@ class IouTracker:
     Args:
         iou_threshold: minimum IoU for a detection to continue a track.
         max_missed: frames a track may go undetected before it is dropped.
+        min_hits: detection rounds in a row a new track needs before ``shown`` lets it through (1: at once).
     """
 
-    def __init__(self, iou_threshold: float = 0.3, max_missed: int = 5):
+    def __init__(self, iou_threshold: float = 0.3, max_missed: int = 5, min_hits: int = 1):
+        if min_hits < 1:
+            raise ValueError(f"min_hits: expected an integer >= 1, got {min_hits}")
         self.iou_threshold = iou_threshold
         self.max_missed = max_missed
+        self.min_hits = int(min_hits)
         self._tracks: list[_Track] = []
         self._next_id = 1
         self._frames_since_update = 0
@@ -80,7 +87,10 @@ class IouTracker:
             track = self._tracks[r]
             new_box = faces.boxes[c]
             track.velocity = 0.5 * track.velocity + 0.5 * (new_box - track.box) / steps
+            if track.missed and track.hits < self.min_hits:
+                track.hits = 0  # not yet confirmed and missed in between: start counting again
             track.box, track.keypoints, track.score, track.missed = new_box.copy(), faces.keypoints[c].copy(), float(faces.scores[c]), 0
+            track.hits += 1
             ids[c] = track.track_id
             matched_tracks.add(r)
         for r, track in enumerate(self._tracks):
@@ -94,6 +104,13 @@ class IouTracker:
             ids[c] = track.track_id
             self._next_id += 1
         return faces.replace(track_ids=ids)
+
+    def shown(self, faces: Faces) -> Faces:
+        """The faces of ``faces`` (track ids from ``update``/``coast``) whose tracks are confirmed (``min_hits``)."""
+        if self.min_hits <= 1 or len(faces) == 0:
+            return faces
+        confirmed = {t.track_id for t in self._tracks if t.hits >= self.min_hits}
+        return faces.select(np.array([i in confirmed for i in faces.track_ids.tolist()], bool))
 
     def coast(self) -> Faces:
         """Faces of the tracks seen at the last detection, moved along their velocity by one more frame."""

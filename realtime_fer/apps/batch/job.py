@@ -59,6 +59,8 @@ class JobSettings:
                 "provider": recognizer.provider, "detector": recognizer.detector,
                 "detector_range": recognizer.detector_range, "temporal": dataclasses.asdict(self.temporal),
                 "detect_every": recognizer.detect_every, "min_confidence": recognizer.min_confidence,
+                "detector_size": recognizer.detector_size, "min_size": recognizer.min_size,
+                "min_hits": recognizer.min_hits,
                 "max_frames": self.max_frames, "hud": self.hud}
 
     def kinds(self) -> list[str]:

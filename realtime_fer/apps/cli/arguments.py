@@ -35,13 +35,23 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     group.add_argument("--model", metavar="PATH", help="ONNX expression model with its .json sidecar "
                        "(default: models/expression.int8.onnx on CPU, models/expression.onnx on CUDA/TensorRT)")
     group.add_argument("--provider", choices=PROVIDERS, default="auto", help="ONNX Runtime provider (default auto)")
-    group.add_argument("--detector", choices=DETECTORS, default="blazeface", help="face detector (default blazeface)")
+    group.add_argument("--detector", choices=DETECTORS, default=None,
+                       help="face detector (default: centerface for --image, blazeface otherwise; see "
+                            "docs/detection.md)")
+    group.add_argument("--detector-size", type=int, default=None, metavar="PX",
+                       help="centerface: longest side of its input in pixels (default 640; larger finds smaller "
+                            "faces, slower)")
     group.add_argument("--range", dest="detector_range", choices=RANGES,
                        help="BlazeFace range (default: short for --camera/--video/batch, both for --image)")
     group.add_argument("--detect-every", type=int, default=None, metavar="N",
                        help="run the detector every N frames, tracks coast in between (default: 2 for --video, "
                             "batch, eval and bench, 1 for --camera and --image)")
     group.add_argument("--min-confidence", type=float, default=0.5, metavar="F", help="detector score threshold")
+    group.add_argument("--min-face", dest="min_size", type=float, default=None, metavar="PX",
+                       help="drop faces narrower than PX pixels (default 20; 0 keeps all)")
+    group.add_argument("--min-frames", dest="min_hits", type=int, default=None, metavar="N",
+                       help="detection rounds in a row a new face needs before it is shown (default 3 for "
+                            "--camera, --video and batch; 1 for --image)")
     group.add_argument("--threads", type=int, default=None, metavar="N",
                        help="ONNX Runtime threads for the classifier (default: 2 for --camera/--image on 2+ "
                             "cores, 1 for files, whose detection runs ahead on another core)")
@@ -131,6 +141,7 @@ def recognizer_options(args) -> RecognizerOptions:
     return RecognizerOptions(model=args.model, provider=args.provider, detector=args.detector,
                              detector_range=args.detector_range, detect_every=args.detect_every,
                              min_confidence=args.min_confidence, threads=args.threads,
+                             detector_size=args.detector_size, min_size=args.min_size, min_hits=args.min_hits,
                              lookahead=getattr(args, "lookahead", None))
 
 

@@ -16,16 +16,20 @@ class ModeDefaults:
     """What a mode uses for an option left out.
 
     Attributes:
+        detector: the face detector (why: ``DETECTOR_NOTE``).
         detector_range: BlazeFace range (why: ``RANGE_NOTE``).
         detect_every: detection cadence in frames (why: ``CADENCE_NOTE``).
         files: frames come from a file, so the offline temporal filter (which needs the future) is allowed and is
             the default (why: ``TEMPORAL_NOTE``); otherwise the live one, and detection runs on the main thread,
             so the classifier may borrow a second core (``classifier_threads``).
+        min_hits: detection rounds in a row a new face needs before it is shown (why: ``MIN_HITS_NOTE``).
     """
 
+    detector: str
     detector_range: str
     detect_every: int
     files: bool
+    min_hits: int
 
     @property
     def temporal(self) -> str:
@@ -33,9 +37,23 @@ class ModeDefaults:
         return "offline" if self.files else "live"
 
 
-_FILE = ModeDefaults("short", 2, True)
-MODE_DEFAULTS = {"camera": ModeDefaults("short", 1, False), "image": ModeDefaults("both", 1, False),
+_FILE = ModeDefaults("blazeface", "short", 2, True, 3)
+MODE_DEFAULTS = {"camera": ModeDefaults("blazeface", "short", 1, False, 3),
+                 "image": ModeDefaults("centerface", "both", 1, False, 1),
                  "video": _FILE, "batch": _FILE, "eval": _FILE, "bench": _FILE}
+
+MIN_FACE = 20.0
+"""Default minimum face width in pixels (``--min-face``): FDDB leaves faces under ~20 px unlabelled, the classifier
+sees 48-64 px crops (a 20 px face is upscaled 3x), and the detections that narrow are mostly false."""
+
+DETECTOR_NOTE = """Chosen on the detection table (docs/detection.md, benchmarks/eval_detect.py): CenterFace finds far
+more faces (small, turned, partly covered) than BlazeFace but costs ~10x more on a CPU, so stills, where a second
+per image is fine, use it; --camera and --video keep BlazeFace short and their speed targets."""
+
+MIN_HITS_NOTE = """A face that is found in only one or two detection rounds in a row is mostly a false face: on
+no_face.mp4 (an animation) BlazeFace short fires on cloud lettering in frames 87 and 89-91, never more than 3 rounds
+in a row, at --video's cadence (every 2nd frame) only once. Three rounds cost a real face 0.1 s before it shows at 30 fps
+in --camera (every frame), 0.2 s in --video; stills (one round) show every face at once."""
 
 RANGE_NOTE = """Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
 

@@ -17,7 +17,7 @@ from ...core.temporal import MAX_VIDEO_LAG_S, OFFLINE_DEFAULT, TemporalSettings
 from ...errors import InputError
 
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
-DETECTORS = ("blazeface", "mtcnn")
+DETECTORS = ("blazeface", "centerface", "mtcnn")
 RANGES = ("short", "full", "auto", "both")
 
 
@@ -32,26 +32,40 @@ class RecognizerOptions:
 
     Attributes:
         model: ONNX expression model with its ``.json`` sidecar (None: the shipped one for the provider).
-        provider: ONNX Runtime provider (``PROVIDERS``); detector: ``DETECTORS``.
+        provider: ONNX Runtime provider (``PROVIDERS``); detector: ``DETECTORS`` (None: the mode's default).
         detector_range: BlazeFace range (``RANGES``; None: the mode's default).
+        detector_size: CenterFace's input size, longest side in pixels (None: its default).
         detect_every: run the detector every N frames (None: the mode's default).
-        min_confidence: detector score threshold in [0, 1].
+        min_confidence: detector score threshold in [0, 1]; min_size: minimum face width in pixels (None: the
+            default, ``modes.MIN_FACE``).
+        min_hits: detection rounds in a row before a new face is shown (None: the mode's default).
         threads: classifier threads (None: the mode's default; 0: ONNX Runtime chooses).
         lookahead: detection threads running ahead of the frame being drawn, file modes (None: by cores; 0: off).
     """
 
     model: str | Path | None = None
     provider: str = "auto"
-    detector: str = "blazeface"
+    detector: str | None = None
     detector_range: str | None = None
     detect_every: int | None = None
     min_confidence: float = 0.5
+    detector_size: int | None = None
+    min_size: float | None = None
+    min_hits: int | None = None
     threads: int | None = None
     lookahead: int | None = None
 
     def __post_init__(self):
         _choice("--provider", self.provider, PROVIDERS)
-        _choice("--detector", self.detector, DETECTORS)
+        if self.detector is not None:
+            _choice("--detector", self.detector, DETECTORS)
+        if self.detector_size is not None and not 32 <= self.detector_size <= 4096:
+            raise InputError(f"--detector-size: expected an integer in [32, 4096], got {self.detector_size}; try 640")
+        if self.min_size is not None and not 0 <= self.min_size <= 10000:
+            raise InputError(f"--min-face: expected a width in pixels in [0, 10000], got {self.min_size}; 0 keeps "
+                             "every face")
+        if self.min_hits is not None and self.min_hits < 1:
+            raise InputError(f"--min-frames: expected an integer >= 1, got {self.min_hits}; 1 shows a face at once")
         if self.detector_range is not None:
             _choice("--range", self.detector_range, RANGES)
         if self.detect_every is not None and self.detect_every < 1:

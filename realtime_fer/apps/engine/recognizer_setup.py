@@ -11,15 +11,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from ...core.temporal import OFF, TemporalSettings
-from .modes import MODE_DEFAULTS, classifier_threads
+from .modes import MIN_FACE, MODE_DEFAULTS, classifier_threads
 from .options import RecognizerOptions
 
 
 def resolved(options: RecognizerOptions, mode: str) -> RecognizerOptions:
-    """``options`` with ``mode``'s defaults for the detector range, the detection cadence and the classifier
-    threads filled in (what a manifest record compares)."""
+    """``options`` with ``mode``'s defaults for the detector, its range, the detection cadence, the face filters and
+    the classifier threads filled in (what a manifest record compares)."""
     defaults = MODE_DEFAULTS[mode]
-    return replace(options, detector_range=options.detector_range or defaults.detector_range,
+    return replace(options, detector=options.detector or defaults.detector,
+                   detector_range=options.detector_range or defaults.detector_range,
+                   min_size=options.min_size if options.min_size is not None else MIN_FACE,
+                   min_hits=options.min_hits or defaults.min_hits,
                    detect_every=options.detect_every if options.detect_every is not None else defaults.detect_every,
                    threads=options.threads if options.threads is not None else classifier_threads(mode))
 
@@ -39,7 +42,8 @@ def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSet
     return Recognizer(Path(options.model) if options.model else None, provider=options.provider,
                       detector=options.detector, detector_range=options.detector_range,
                       min_confidence=options.min_confidence, detect_every=options.detect_every,
-                      intra_op_threads=options.threads, temporal=temporal)
+                      intra_op_threads=options.threads, temporal=temporal, detector_size=options.detector_size,
+                      min_size=options.min_size, min_hits=options.min_hits)
 
 
 def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):
@@ -53,9 +57,10 @@ def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):
 
     cores = os.cpu_count() or 1
     workers = options.lookahead if options.lookahead is not None else (0 if cores < 2 else 1 if cores == 2 else 2)
-    if workers < 1 or options.detector != "blazeface" or not hasattr(recognizer, "detector"):
-        return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
     options = resolved(options, mode)
-    extra = [create_detector(options.detector, range=options.detector_range, min_confidence=options.min_confidence)
+    if workers < 1 or options.detector == "mtcnn" or not hasattr(recognizer, "detector"):
+        return None  # MTCNN (TensorFlow) is slow to instantiate and not meant for parallel use
+    extra = [create_detector(options.detector, range=options.detector_range, min_confidence=options.min_confidence,
+                             size=options.detector_size, provider=options.provider, min_size=options.min_size)
              for _ in range(workers - 1)]
     return DetectAhead(recognizer.detector, extra, every=options.detect_every)
