@@ -1,13 +1,14 @@
 """Drawing recognizer results onto BGR frames, cheaply and in place.
 
 Per face: a box in the track's colour, a tag ``#<track id> <label> <confidence>``
-above it, and a small panel with one probability bar per class next to it.  A HUD
-in the top-left corner shows caller-supplied lines (fps, latency, provider).
+(the track colour with black or white text, whichever contrasts more) and a panel with
+one probability bar per class. A HUD shows caller-supplied lines (fps, latency,
+provider). ``layout.plan`` decides where tags, panels and the HUD go: outside every
+face box where there is room; a face whose panel fits nowhere shows its tag only.
 
-Coordinates are frame pixels (x right, y down), colours BGR.  Sizes scale with the
-frame (``min(width, height) / 480``, clipped to [0.6, 4]) so 4K output stays legible.
-Everything is OpenCV primitives (rectangles and Hershey text): about 0.1 ms per face
-at 640x360.  Nothing is allocated per frame except the text strings.
+Coordinates are frame pixels (x right, y down), colours BGR.  Text height follows the
+frame: ``text_height`` (12 px at 360p, 23 px at 1080p, 35 px at 4K).  Everything is
+OpenCV primitives (rectangles and Hershey text).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import cv2
 import numpy as np
 
 from ...core.faces import FrameResult
+from .layout import plan
 
 PALETTE = (  # BGR, saturated and distinct; index = track_id % len
     (0, 200, 255), (255, 128, 0), (60, 220, 60), (200, 60, 255), (0, 80, 255),
@@ -27,13 +29,26 @@ PALETTE = (  # BGR, saturated and distinct; index = track_id % len
 UNTRACKED = (200, 200, 200)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_DARK, TEXT_LIGHT = (0, 0, 0), (255, 255, 255)
-BAR_BACK, BAR_FILL = (40, 40, 40), (170, 170, 170)
+BAR_BACK, BAR_FILL = (24, 24, 24), (170, 170, 170)
+MIN_TEXT_PX = 12
+
+
+def text_height(width: int, height: int) -> int:
+    """Cap height of the overlay's text in pixels for a frame size: 12 at 360p, growing as the 0.6th power of
+    the frame's shorter side (23 at 1080p, 35 at 2160p), never under 12 (readable without zoom)."""
+    return max(MIN_TEXT_PX, round(MIN_TEXT_PX * (min(width, height) / 360.0) ** 0.6))
+
+
+def text_color(background) -> tuple[int, int, int]:
+    """Black or white, whichever contrasts more with a BGR ``background`` (luma, ITU-R BT.601)."""
+    b, g, r = background
+    return TEXT_DARK if 0.114 * b + 0.587 * g + 0.299 * r >= 140 else TEXT_LIGHT
 
 
 @lru_cache(maxsize=2048)
-def text_size(text: str, font_scale: float) -> tuple[tuple[int, int], int]:
-    """``cv2.getTextSize`` for FONT at thickness 1, cached (tags repeat from frame to frame)."""
-    return cv2.getTextSize(text, FONT, font_scale, 1)
+def text_size(text: str, font_scale: float, thickness: int = 1) -> tuple[tuple[int, int], int]:
+    """``cv2.getTextSize`` for FONT, cached (tags repeat from frame to frame)."""
+    return cv2.getTextSize(text, FONT, font_scale, thickness)
 
 
 def color_for(track_id: int) -> tuple[int, int, int]:
@@ -73,14 +88,18 @@ class Overlay:
     def metrics(self, width: int, height: int) -> _Metrics:
         key = (width, height)
         if key not in self._metrics:
-            s = float(np.clip(min(width, height) / 480.0, 0.6, 4.0))
-            font_scale = 0.45 * s
-            (_, text_h), _ = cv2.getTextSize("Ag", FONT, font_scale, 1)
-            small = 0.7 * font_scale
-            abbrev_w = max((cv2.getTextSize(a, FONT, small, 1)[0][0] for a in self.abbrevs), default=0)
-            self._metrics[key] = _Metrics(s, max(1, round(2 * s)), font_scale, text_h, max(2, round(3 * s)),
-                                          round(60 * s), max(6, round(11 * s)), abbrev_w)
+            wanted = text_height(width, height)
+            font_scale = wanted / cv2.getTextSize("H", FONT, 1.0, 1)[0][1]
+            (_, text_h), _ = cv2.getTextSize("H", FONT, font_scale, 1)
+            s = wanted / MIN_TEXT_PX
+            abbrev_w = max((cv2.getTextSize(a, FONT, font_scale, 1)[0][0] for a in self.abbrevs), default=0)
+            self._metrics[key] = _Metrics(s, max(1, round(1.5 * s)), font_scale, text_h, max(2, round(3 * s)),
+                                          round(50 * s), text_h + max(4, round(5 * s)), abbrev_w)
         return self._metrics[key]
+
+    def weight(self, m: _Metrics) -> int:
+        """Stroke thickness of text: 2 from ~20 px text up, so large text does not look thin."""
+        return 1 if m.text_h < 20 else 2
 
     def draw(self, image: np.ndarray, result: FrameResult, hud_lines=()) -> np.ndarray:
         """Draw every face of ``result`` (and ``hud_lines``) onto ``image`` in place.
@@ -106,27 +125,39 @@ class Overlay:
             bar_lengths = np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist()
             shown = faces.label_ids if faces.label_ids is not None else np.argmax(probs, axis=1)
             best_classes = shown.tolist()
-        for k, (x1, y1, x2, y2) in enumerate(boxes):
-            color = color_for(track_ids[k])
-            cv2.rectangle(image, (x1, y1), (x2, y2), color, m.thickness, cv2.LINE_8)
+        tags = []
+        for k in range(len(boxes)):
             tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
-            if k < len(top):
-                tag += f" {top[k][0]} {top[k][1]:.2f}"
-            self._tag(image, tag, x1, y1, y2, color, m)
-            if bar_lengths is not None:
-                self._bars(image, bar_lengths[k], best_classes[k], (x1, y1, x2, y2), color, m)
-        if self.hud and hud_lines:
-            self._hud(image, hud_lines, m)
+            tags.append(tag + (f" {top[k][0]} {top[k][1]:.2f}" if k < len(top) else ""))
+        tag_sizes = [self._tag_size(tag, m) for tag in tags]
+        panel = self._panel(m) if bar_lengths is not None else None
+        hud_size = self._hud_size(hud_lines, m) if self.hud and hud_lines else None
+        t = m.thickness  # the drawn box line reaches ~t px outside the box: keep labels off it
+        outlines = [(x1 - t, y1 - t, x2 + t + 1, y2 + t + 1) for x1, y1, x2, y2 in boxes]
+        where = plan(width, height, outlines, tag_sizes, panel.shape[1::-1] if panel is not None else None, hud_size,
+                     gap=1)
+        for k, (x1, y1, x2, y2) in enumerate(boxes):
+            cv2.rectangle(image, (x1, y1), (x2, y2), color_for(track_ids[k]), m.thickness, cv2.LINE_8)
+        for k in range(len(boxes)):
+            color = color_for(track_ids[k])
+            if where.panels[k] is not None:
+                self._bars(image, bar_lengths[k], best_classes[k], where.panels[k], color, m)
+            self._tag(image, tags[k], where.tags[k], tag_sizes[k], color, m)
+        if where.hud is not None:
+            self._hud(image, hud_lines, where.hud, m)
         return image
 
-    def _tag(self, image, text, x1, y1, y2, color, m: _Metrics) -> None:
-        """Filled label in the box colour above the box (below it when there is no room)."""
-        (tw, th), base = text_size(text, m.font_scale)
-        box_h = th + base + 2 * m.pad
-        top = y1 - box_h if y1 - box_h >= 0 else min(y2, image.shape[0] - box_h)
-        left = min(max(x1, 0), max(image.shape[1] - tw - 2 * m.pad, 0))
-        cv2.rectangle(image, (left, top), (left + tw + 2 * m.pad, top + box_h), color, -1)
-        cv2.putText(image, text, (left + m.pad, top + m.pad + th), FONT, m.font_scale, TEXT_DARK, 1, cv2.LINE_AA)
+    def _tag_size(self, text: str, m: _Metrics) -> tuple[int, int]:
+        """(w, h) of a tag: the text plus padding."""
+        (tw, th), base = text_size(text, m.font_scale, self.weight(m))
+        return tw + 2 * m.pad, th + base + 2 * m.pad
+
+    def _tag(self, image, text, corner, size, color, m: _Metrics) -> None:
+        """Filled label in the box colour at ``corner`` (top-left), text black or white for contrast."""
+        left, top = corner
+        cv2.rectangle(image, (left, top), (left + size[0] - 1, top + size[1] - 1), color, -1)
+        cv2.putText(image, text, (left + m.pad, top + m.pad + m.text_h), FONT, m.font_scale, text_color(color),
+                    self.weight(m), cv2.LINE_AA)
 
     def _panel(self, m: _Metrics) -> np.ndarray:
         """The bar panel without bars: (h, w, 3) uint8 BGR, dark with the class abbreviations (cached per size)."""
@@ -137,40 +168,39 @@ class Overlay:
             panel[:] = BAR_BACK
             for c, abbrev in enumerate(self.abbrevs):
                 baseline = m.pad + c * m.row_h + m.row_h - m.pad
-                cv2.putText(panel, abbrev, (m.pad, baseline), FONT, 0.7 * m.font_scale, TEXT_LIGHT, 1, cv2.LINE_AA)
+                cv2.putText(panel, abbrev, (m.pad, baseline), FONT, m.font_scale, TEXT_LIGHT, self.weight(m),
+                            cv2.LINE_AA)
             self._metrics[key] = panel
         return self._metrics[key]
 
-    def _bars(self, image, lengths: list[int], best: int, box, color, m: _Metrics) -> None:
-        """One horizontal bar per class, right of the box (left if no room, clipped to the frame).
-
-        ``lengths``: bar length in pixels per class; ``best``: the class drawn in the track colour.
-        The panel with its labels is pre-rendered once per frame size and copied in; only the
-        bars are drawn per face.
-        """
-        height, width = image.shape[:2]
+    def _bars(self, image, lengths: list[int], best: int, corner, color, m: _Metrics) -> None:
+        """The bar panel at ``corner`` (top-left; ``layout.plan`` keeps it inside the frame): one horizontal bar
+        per class. ``lengths``: bar length in pixels per class; ``best``: the class drawn in the track colour.
+        The panel with its labels is pre-rendered once per frame size and copied in; only the bars are drawn."""
         panel = self._panel(m)
         panel_h, panel_w = panel.shape[:2]
-        x1, y1, x2, _ = box
-        left = x2 + m.pad if x2 + m.pad + panel_w <= width else x1 - m.pad - panel_w
-        left = min(max(left, 0), max(width - panel_w, 0))
-        top = min(max(y1, 0), max(height - panel_h, 0))
-        visible_h, visible_w = min(panel_h, height - top), min(panel_w, width - left)
-        image[top:top + visible_h, left:left + visible_w] = panel[:visible_h, :visible_w]
+        left, top = corner
+        image[top:top + panel_h, left:left + panel_w] = panel
         bar_x = left + m.abbrev_w + 2 * m.pad
         for c, length in enumerate(lengths):
             if length > 0:
                 row_top = top + m.pad + c * m.row_h
-                cv2.rectangle(image, (bar_x, row_top + 1), (bar_x + length, row_top + m.row_h - 2),
+                cv2.rectangle(image, (bar_x, row_top + 2), (bar_x + length, row_top + m.row_h - 3),
                               color if c == best else BAR_FILL, -1)
 
-    def _hud(self, image, lines, m: _Metrics) -> None:
-        """Dark box with light text lines at the top-left corner."""
+    def _hud_size(self, lines, m: _Metrics) -> tuple[int, int]:
+        widths = [text_size(line, m.font_scale, self.weight(m))[0][0] for line in lines]
+        return max(widths) + 2 * m.pad, (m.text_h + 2 * m.pad) * len(lines) + 2 * m.pad
+
+    def _hud(self, image, lines, corner, m: _Metrics) -> None:
+        """Black box with white text lines at ``corner`` (top-left)."""
+        left, top = corner
+        width, height = self._hud_size(lines, m)
+        cv2.rectangle(image, (left, top), (left + width - 1, top + height - 1), (0, 0, 0), -1)
         line_h = m.text_h + 2 * m.pad
-        widths = [cv2.getTextSize(line, FONT, m.font_scale, 1)[0][0] for line in lines]
-        cv2.rectangle(image, (0, 0), (max(widths) + 2 * m.pad, line_h * len(lines) + m.pad), (0, 0, 0), -1)
         for i, line in enumerate(lines):
-            cv2.putText(image, line, (m.pad, (i + 1) * line_h), FONT, m.font_scale, TEXT_LIGHT, 1, cv2.LINE_AA)
+            cv2.putText(image, line, (left + m.pad, top + m.pad + (i + 1) * line_h - m.pad), FONT, m.font_scale,
+                        TEXT_LIGHT, self.weight(m), cv2.LINE_AA)
 
 
 def hud_lines(fps: float | None, latency_ms: float | None, faces: int, provider: str | None = None) -> list[str]:
