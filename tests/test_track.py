@@ -61,3 +61,29 @@ def test_faces_validation_names_the_field():
     assert len(Faces.empty()) == 0
     two = faces_at(0, 100)
     assert len(two.select(np.array([False, True]))) == 1
+
+
+def test_a_new_track_is_shown_after_min_hits_rounds_in_a_row():
+    tracker = IouTracker(min_hits=3)
+    shown = [len(tracker.shown(tracker.update(faces_at(100)))) for _ in range(4)]
+    assert shown == [0, 0, 1, 1]
+
+
+def test_a_flickering_false_face_never_reaches_min_hits():
+    tracker = IouTracker(min_hits=3)
+    seen = []
+    for found in (True, True, False, True, True, False, True):  # two rounds in a row at most
+        faces = tracker.update(faces_at(100) if found else faces_at())
+        seen.append(len(tracker.shown(faces)))
+    assert seen == [0] * 7
+    assert len(tracker.shown(tracker.coast())) == 0
+
+
+def test_a_confirmed_track_stays_shown_through_a_missed_round():
+    tracker = IouTracker(min_hits=2)
+    for _ in range(2):
+        tracker.update(faces_at(100))
+    tracker.update(faces_at())
+    assert len(tracker.shown(tracker.update(faces_at(102)))) == 1
+    with pytest.raises(ValueError, match="min_hits"):
+        IouTracker(min_hits=0)

@@ -56,19 +56,18 @@ def _tag_spots(box: Rect, size: tuple[int, int], width: int, gap: int) -> list[R
 
 
 def _panel_spots(box: Rect, size: tuple[int, int], width: int, height: int, gap: int) -> list[Rect]:
-    """Right, left, below, above the box; along each side from the box's near corner outward, in steps."""
+    """Right, left, below, above the box; along each side from the box's near corner outward, in steps of a
+    quarter panel, as far as the frame reaches."""
     w, h = size
     step = max(h // 4, 1)
     spots = []
+    start = min(max(box[1], 0), max(height - h, 0))
+    ys = sorted(range(0, max(height - h, 0) + 1, step), key=lambda y: abs(y - start))
     for x in (box[2] + gap, box[0] - gap - w):
-        top, bottom = max(box[1] - h, 0), min(box[3], height - h)
-        start = min(max(box[1], 0), max(height - h, 0))
-        ys = sorted(range(top, max(bottom, top) + 1, step), key=lambda y: abs(y - start))
         spots += [(x, y, x + w, y + h) for y in ys]
+    start = _clamp_x(box[0], w, width)
+    xs = sorted(range(0, max(width - w, 0) + 1, step), key=lambda x: abs(x - start))
     for y in (box[3] + gap, box[1] - gap - h):
-        left, right = max(box[0] - w, 0), min(box[2], width - w)
-        start = _clamp_x(box[0], w, width)
-        xs = sorted(range(left, max(right, left) + 1, step), key=lambda x: abs(x - start))
         spots += [(x, y, x + w, y + h) for x in xs]
     return spots
 
