@@ -125,17 +125,8 @@ class Overlay:
             bar_lengths = np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist()
             shown = faces.label_ids if faces.label_ids is not None else np.argmax(probs, axis=1)
             best_classes = shown.tolist()
-        tags = []
-        for k in range(len(boxes)):
-            tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
-            tags.append(tag + (f" {top[k][0]} {top[k][1]:.2f}" if k < len(top) else ""))
-        tag_sizes = [self._tag_size(tag, m) for tag in tags]
-        panel = self._panel(m) if bar_lengths is not None else None
-        hud_size = self._hud_size(hud_lines, m) if self.hud and hud_lines else None
-        t = m.thickness  # the drawn box line reaches ~t px outside the box: keep labels off it
-        outlines = [(x1 - t, y1 - t, x2 + t + 1, y2 + t + 1) for x1, y1, x2, y2 in boxes]
-        where = plan(width, height, outlines, tag_sizes, panel.shape[1::-1] if panel is not None else None, hud_size,
-                     gap=1)
+        tags, tag_sizes, where = self._place(width, height, m, boxes, track_ids, top, bar_lengths is not None,
+                                             hud_lines)
         for k, (x1, y1, x2, y2) in enumerate(boxes):
             cv2.rectangle(image, (x1, y1), (x2, y2), color_for(track_ids[k]), m.thickness, cv2.LINE_8)
         for k in range(len(boxes)):
@@ -146,6 +137,36 @@ class Overlay:
         if where.hud is not None:
             self._hud(image, hud_lines, where.hud, m)
         return image
+
+    def _place(self, width, height, m: _Metrics, boxes, track_ids, top, panels: bool, hud_lines):
+        """(tag texts, tag sizes, ``layout.Plan``) of one frame's faces."""
+        tags = []
+        for k in range(len(boxes)):
+            tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
+            tags.append(tag + (f" {top[k][0]} {top[k][1]:.2f}" if k < len(top) else ""))
+        tag_sizes = [self._tag_size(tag, m) for tag in tags]
+        panel = self._panel(m) if panels else None
+        hud_size = self._hud_size(hud_lines, m) if self.hud and hud_lines else None
+        t = m.thickness  # the drawn box line reaches ~t px outside the box: keep labels off it
+        outlines = [(x1 - t, y1 - t, x2 + t + 1, y2 + t + 1) for x1, y1, x2, y2 in boxes]
+        where = plan(width, height, outlines, tag_sizes, panel.shape[1::-1] if panel is not None else None, hud_size,
+                     gap=1)
+        return tags, tag_sizes, where
+
+    def rects(self, width: int, height: int, result: FrameResult, hud_lines=()) -> dict[str, list]:
+        """Where ``draw`` puts things on a ``width`` x ``height`` frame: ``{"tags": [...], "panels": [...],
+        "hud": [...]}``, each a list of xyxy pixel rectangles (exclusive ends; panels left out are absent)."""
+        m = self.metrics(width, height)
+        faces = result.faces
+        boxes = np.rint(faces.boxes).astype(np.int64).tolist()
+        panels = self.bars and faces.shown_probs is not None and len(faces) > 0
+        _, sizes, where = self._place(width, height, m, boxes, faces.track_ids.tolist(), result.top(), panels,
+                                      hud_lines)
+        grow = lambda corner, size: (corner[0], corner[1], corner[0] + size[0], corner[1] + size[1])  # noqa: E731
+        panel_size = self._panel(m).shape[1::-1]
+        return {"tags": [grow(c, s) for c, s in zip(where.tags, sizes)],
+                "panels": [grow(c, panel_size) for c in where.panels if c is not None],
+                "hud": [grow(where.hud, self._hud_size(hud_lines, m))] if where.hud is not None else []}
 
     def _tag_size(self, text: str, m: _Metrics) -> tuple[int, int]:
         """(w, h) of a tag: the text plus padding."""
