@@ -386,7 +386,7 @@ def test_camera_that_stops_delivering_finalizes_outputs(capsys, monkeypatch, tmp
     monkeypatch.setattr("realtime_fer.io.sources._open_capture", lambda target, what: fake)
     out, table = tmp_path / "cam.mp4", tmp_path / "cam.csv"
     code, _, err = run_cli(capsys, "--camera", "5", "--no-window", "--output", out, "--csv", table,
-                           "--model", tiny_model)
+                           "--model", tiny_model, "--min-frames", "1")  # a face row in every frame written
     assert code == 1 and "stopped delivering" in err and "outputs finalized" in err
     written = video_props(out)[0]
     rows = read_csv(table)[1]

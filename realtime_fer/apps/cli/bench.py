@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args, options: RunOptions) -> int:
     from ...io.sources import check_file
     from ..engine.bench import run_bench
-    from ..engine.recognizer_setup import make_detect_ahead, open_recognizer
+    from ..engine.recognizer_setup import make_detect_ahead, open_recognizer, persist_stage
 
     if args.video:
         check_file(Path(args.video), "video")
@@ -44,7 +44,8 @@ def run(args, options: RunOptions) -> int:
         encoder = options.encoder
         report = run_bench(recognizer, video=args.video, frames=options.max_frames or args.frames, faces=args.faces,
                            repeats=args.repeats, ahead_factory=ahead_factory,
-                           encoder={**encoder.sink_options(), "audio": encoder.audio}, temporal=options.temporal)
+                           encoder={**encoder.sink_options(), "audio": encoder.audio}, temporal=options.temporal,
+                           wrap_stage=lambda stage: persist_stage(stage, options.recognizer, "bench"))
     if args.json:
         print(json.dumps(report))
     else:

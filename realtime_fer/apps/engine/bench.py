@@ -103,11 +103,12 @@ def io_only_sequential(video, frames, faces, out_path: Path, encoder: dict | Non
 
 
 def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int = 10, ahead_factory=None,
-                  encoder: dict | None = None, temporal=None) -> tuple:
+                  encoder: dict | None = None, temporal=None, wrap_stage=None) -> tuple:
     """Run the full ``--video`` path; returns (RunStats, StageTimer, whether detection ran ahead).
 
     ``ahead_factory()`` returns a ``DetectAhead`` for ``recognizer`` (or None), as the CLI uses;
-    ``temporal``: the stage's settings (``video_job.open_video_stage``, as in ``--video``; None: live).
+    ``temporal``: the stage's settings (``video_job.open_video_stage``, as in ``--video``; None: live);
+    ``wrap_stage(stage)``: the stage as ``--video`` wraps it (``recognizer_setup.persist_stage``), or None.
     """
     from .video_job import open_video_stage
 
@@ -123,13 +124,15 @@ def pipeline_pass(recognizer, video, frames, faces, out_dir: Path, warmup: int =
     table = CsvSink(out_dir / "bench.csv", recognizer.labels, overwrite=True)
     ahead = ahead_factory() if ahead_factory is not None else None
     stage = open_video_stage(temporal or LIVE_DEFAULT, source.info)
+    stage = wrap_stage(stage) if wrap_stage is not None else stage
     stats = run(source, recognizer, stage, Sinks(video=sink, tables=[table]), overlay=overlay, timer=timer,
                 ahead=ahead)
     return stats, timer, ahead is not None
 
 
 def run_bench(recognizer, video: str | Path | None = None, frames: int | None = None, faces: int = 1,
-              repeats: int = 1, ahead_factory=None, encoder: dict | None = None, temporal=None) -> dict:
+              repeats: int = 1, ahead_factory=None, encoder: dict | None = None, temporal=None,
+              wrap_stage=None) -> dict:
     """Measure I/O-only and full-pipeline throughput on the same input.
 
     Args:
@@ -159,7 +162,7 @@ def run_bench(recognizer, video: str | Path | None = None, frames: int | None = 
         for _ in range(max(1, repeats)):
             _, seq_fps = io_only_sequential(video, frames, faces, out / "seq.mp4", encoder)
             stats, timer, used = pipeline_pass(recognizer, video, frames, faces, out, ahead_factory=ahead_factory,
-                                               encoder=encoder, temporal=temporal)
+                                               encoder=encoder, temporal=temporal, wrap_stage=wrap_stage)
             used_ahead = used_ahead or used
             _, thr_fps = io_only_threaded(video, frames, faces, out / "io.mp4", encoder)
             best_thr, best_seq = max(best_thr, thr_fps), max(best_seq, seq_fps)

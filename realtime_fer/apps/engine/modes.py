@@ -22,7 +22,7 @@ class ModeDefaults:
         files: frames come from a file, so the offline temporal filter (which needs the future) is allowed and is
             the default (why: ``TEMPORAL_NOTE``); otherwise the live one, and detection runs on the main thread,
             so the classifier may borrow a second core (``classifier_threads``).
-        min_hits: detection rounds in a row a new face needs before it is shown (why: ``MIN_HITS_NOTE``).
+        min_hits: frames in a row a new face must be found in before it is shown (why: ``MIN_HITS_NOTE``).
     """
 
     detector: str
@@ -50,10 +50,12 @@ DETECTOR_NOTE = """Chosen on the detection table (docs/detection.md, benchmarks/
 more faces (small, turned, partly covered) than BlazeFace but costs ~10x more on a CPU, so stills, where a second
 per image is fine, use it; --camera and --video keep BlazeFace short and their speed targets."""
 
-MIN_HITS_NOTE = """A face that is found in only one or two detection rounds in a row is mostly a false face: on
-no_face.mp4 (an animation) BlazeFace short fires on cloud lettering in frames 87 and 89-91, never more than 3 rounds
-in a row, at --video's cadence (every 2nd frame) only once. Three rounds cost a real face 0.1 s before it shows at 30 fps
-in --camera (every frame), 0.2 s in --video; stills (one round) show every face at once."""
+MIN_HITS_NOTE = """A face found in only a frame or two in a row is mostly a false one: on no_face.mp4 (an animation)
+BlazeFace short fires on cloud lettering in frames 87 and 89-91 (score >= 0.5), at --video's cadence (every 2nd frame)
+only in frame 90, which the tracker carries to frame 91: 2 frames. So a track is shown once it was present 3 frames
+in a row. Files (--video, batch, bench) wait for that decision (core/persist.py) and then show a real face from
+its first frame; --camera cannot wait: a new face appears 3 detections (0.1 s at 30 fps) late, and the lettering of
+frames 89-91 still shows for one frame there. Stills show every face (one frame)."""
 
 RANGE_NOTE = """Why these defaults (measured on this 2-core CPU, first 200 frames of each sample clip):
 

@@ -43,7 +43,17 @@ def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSet
                       detector=options.detector, detector_range=options.detector_range,
                       min_confidence=options.min_confidence, detect_every=options.detect_every,
                       intra_op_threads=options.threads, temporal=temporal, detector_size=options.detector_size,
-                      min_size=options.min_size, min_hits=options.min_hits)
+                      min_size=options.min_size,
+                      min_hits=1 if MODE_DEFAULTS[mode].files else options.min_hits)  # files: ``persist_stage``
+
+
+def persist_stage(stage, options: RecognizerOptions, mode: str):
+    """``stage`` behind a ``core.persist.PersistStage`` of ``options.min_hits`` frames (file modes: a face is shown
+    from its first frame once it persisted; streams filter in the tracker instead), or ``stage`` itself."""
+    from ...core.persist import PersistStage
+
+    min_frames = resolved(options, mode).min_hits
+    return PersistStage(stage, min_frames) if MODE_DEFAULTS[mode].files and min_frames > 1 else stage
 
 
 def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):

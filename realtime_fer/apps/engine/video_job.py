@@ -145,7 +145,9 @@ def run_video_job(input_path: str | Path, options: RunOptions, *, fps: float | N
     source = open_video_source(input_path, fps=fps, max_frames=options.max_frames)
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
-        stage = open_video_stage(options.temporal, source.info)
+        from .recognizer_setup import persist_stage
+
+        stage = persist_stage(open_video_stage(options.temporal, source.info), options.recognizer, "video")
         if recognizer is None:
             from .recognizer_setup import open_recognizer
 
