@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..resources import MODELS_DIR
+from .detector_base import Detector
 from .faces import Faces
 from .onnx_session import create_session, free_dimensions
 
@@ -69,7 +70,7 @@ def suppress(boxes: np.ndarray, scores: np.ndarray, threshold: float, iou: float
     return np.asarray(keep, np.int64).reshape(-1)
 
 
-class CenterFaceDetector:
+class CenterFaceDetector(Detector):
     """CenterFace through ONNX Runtime.
 
     Args:
@@ -120,9 +121,3 @@ class CenterFaceDetector:
 
     def close(self) -> None:
         self._session = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

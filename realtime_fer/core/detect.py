@@ -20,6 +20,7 @@ import numpy as np
 
 from ..resources import MODELS_DIR
 from ..errors import MissingDependencyError, ModelError
+from .detector_base import Detector
 from .faces import Faces
 from .track import iou_matrix
 
@@ -68,7 +69,7 @@ def _clip_boxes(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     return boxes
 
 
-class BlazeFaceDetector:
+class BlazeFaceDetector(Detector):
     """MediaPipe BlazeFace through the Tasks API.
 
     Args:
@@ -122,12 +123,6 @@ class BlazeFaceDetector:
             self._detector.close()
             self._detector = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def __del__(self):
         try:
             self.close()
@@ -135,7 +130,7 @@ class BlazeFaceDetector:
             pass
 
 
-class MtcnnDetector:
+class MtcnnDetector(Detector):
     """The seed paper's detector (MTCNN, ``mtcnn`` package), for reference and training.
 
     ``detect(frame)`` takes (H, W, 3) uint8 BGR and returns Faces with keypoints (n, 5, 2):
@@ -164,15 +159,6 @@ class MtcnnDetector:
         height, width = rgb.shape[:2]
         return Faces(_clip_boxes(boxes, width, height), np.array([f["confidence"] for f in found], np.float32), keypoints)
 
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
 
 def _merge(first: Faces, second: Faces, iou_threshold: float = 0.3) -> Faces:
     """``first`` plus the faces of ``second`` that overlap none of ``first`` (keypoint counts must agree)."""
@@ -186,7 +172,7 @@ def _merge(first: Faces, second: Faces, iou_threshold: float = 0.3) -> Faces:
                  np.concatenate([first.keypoints, extra.keypoints]))
 
 
-class MultiRangeDetector:
+class MultiRangeDetector(Detector):
     """BlazeFace short + full range (see ``RANGES``): ``auto`` falls back, ``both`` unites."""
 
     def __init__(self, strategy: str = "auto", min_confidence: float = 0.5):
@@ -205,12 +191,6 @@ class MultiRangeDetector:
     def close(self) -> None:
         self._short.close()
         self._full.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def create_detector(name: str = "blazeface", range: str = "auto", min_confidence: float = 0.5, *,
@@ -238,7 +218,7 @@ def create_detector(name: str = "blazeface", range: str = "auto", min_confidence
     return MinSizeFilter(detector, min_size) if min_size > 0 else detector
 
 
-class MinSizeFilter:
+class MinSizeFilter(Detector):
     """Wraps a detector: faces whose box is narrower than ``min_size`` pixels are dropped (tiny boxes are mostly
     false faces, and too small to classify: the classifier sees 48-64 px crops)."""
 
@@ -255,9 +235,3 @@ class MinSizeFilter:
 
     def close(self) -> None:
         self.detector.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
