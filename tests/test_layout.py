@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realtime_fer.apps.render.layout import overlap, plan
+from realtime_fer.apps.render.layout import _tag_spots, inside, overlap, plan
 from realtime_fer.apps.render.overlay import Overlay, text_color, text_height
 
 LABELS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
@@ -52,10 +52,9 @@ def test_generated_scenes_panels_cover_no_face_and_nothing_stacks(seed):
         assert 0 <= tag[1] and tag[3] <= height and tag[0] >= 0
         others = [b for j, b in enumerate(boxes) if j != k]
         if any(overlap(tag, b) for b in others):  # allowed only when every candidate spot collides
-            x = tag[0]
-            spots = [(x, boxes[k][1] - tag_sizes[k][1] - 2), (x, boxes[k][3] + 2)]
-            assert all(any(overlap((sx, sy, sx + tag_sizes[k][0], sy + tag_sizes[k][1]), b) for b in others)
-                       or sy < 0 or sy + tag_sizes[k][1] > height for sx, sy in spots)
+            taken = others + [t for j, t in enumerate(tags) if j != k] + [hud]
+            for spot in _tag_spots(boxes[k], tag_sizes[k], width, 2):
+                assert not inside(spot, width, height) or any(overlap(spot, o) for o in taken), (k, spot)
     assert sum(p is not None for p in panels) >= 1 or len(boxes) > 3  # a few faces always leave room for one
 
 

@@ -5,11 +5,12 @@ Rectangles are ``(x1, y1, x2, y2)`` integer frame pixels, x right, y down, exclu
 Rules, in the order they are applied:
 
 1. The HUD goes to the frame corner that overlaps the faces least (top-left when it is free).
-2. Faces are served largest first. Each face's label tag goes above its box, else below it, else inside the
-   top of its own box: the first spot inside the frame that overlaps no other face's box and nothing placed
-   before; when every spot collides, the one that covers the least of the other faces.
+2. Faces are served largest first. Each face's label tag goes above its box (left-aligned, centred, right-aligned),
+   else below it, else inside the top of its own box: the first spot inside the frame that overlaps no other
+   face's box and nothing placed before; when every spot collides (a crowd), the one that covers the least of
+   the other faces and labels.
 3. Each face's bar panel goes right of its box, else left, else below, else above, sliding along that side in
-   steps; only a spot inside the frame that touches no face box (its own included) and nothing placed before
+   steps up to two panel lengths past the box; only a spot inside the frame that touches no face box (its own included) and nothing placed before
    is taken. When there is none the face shows its label only (``None``).
 
 So panels never cover a face nor stack on each other, and labels cover another face only when the frame leaves
@@ -49,26 +50,28 @@ def _clamp_x(x: int, w: int, width: int) -> int:
 
 
 def _tag_spots(box: Rect, size: tuple[int, int], width: int, gap: int) -> list[Rect]:
+    """Above the box (left-aligned, centred, right-aligned), the same below, then inside its own box's top."""
     w, h = size
-    x = _clamp_x(box[0], w, width)
-    ys = (box[1] - h - gap, box[3] + gap, max(box[1], 0) + gap)  # above, below, inside the top of its own box
-    return [(x, y, x + w, y + h) for y in ys]
+    xs = [_clamp_x(x, w, width) for x in (box[0], (box[0] + box[2] - w) // 2, box[2] - w)]
+    spots = [(x, y, x + w, y + h) for y in (box[1] - h - gap, box[3] + gap) for x in xs]
+    x, y = xs[0], max(box[1], 0) + gap
+    return spots + [(x, y, x + w, y + h)]
 
 
 def _panel_spots(box: Rect, size: tuple[int, int], width: int, height: int, gap: int) -> list[Rect]:
     """Right, left, below, above the box; along each side from the box's near corner outward, in steps of a
-    quarter panel, as far as the frame reaches."""
+    quarter panel, at most two panel lengths past the box's ends (further, a panel no longer reads as its face's)."""
     w, h = size
     step = max(h // 4, 1)
     spots = []
     start = min(max(box[1], 0), max(height - h, 0))
-    ys = sorted(range(0, max(height - h, 0) + 1, step), key=lambda y: abs(y - start))
+    ys = range(max(box[1] - 2 * h, 0), min(box[3] + 2 * h, height - h) + 1, step)
     for x in (box[2] + gap, box[0] - gap - w):
-        spots += [(x, y, x + w, y + h) for y in ys]
+        spots += [(x, y, x + w, y + h) for y in sorted(ys, key=lambda y: abs(y - start))]
     start = _clamp_x(box[0], w, width)
-    xs = sorted(range(0, max(width - w, 0) + 1, step), key=lambda x: abs(x - start))
+    xs = range(max(box[0] - 2 * w, 0), min(box[2] + 2 * w, width - w) + 1, step)
     for y in (box[3] + gap, box[1] - gap - h):
-        spots += [(x, y, x + w, y + h) for x in xs]
+        spots += [(x, y, x + w, y + h) for x in sorted(xs, key=lambda x: abs(x - start))]
     return spots
 
 
@@ -104,8 +107,8 @@ def plan(width: int, height: int, boxes, tag_sizes, panel_size: tuple[int, int] 
         others = [f for j, f in enumerate(faces) if j != k]
         spots = _tag_spots(faces[k], tag_sizes[k], width, gap)
         free = [r for r in spots if inside(r, width, height) and not any(overlap(r, o) for o in others + placed)]
-        tag = free[0] if free else min(spots, key=lambda r: (sum(overlap(r, o) for o in others),
-                                                             not inside(r, width, height)))
+        tag = free[0] if free else min(spots, key=lambda r: (not inside(r, width, height),
+                                                             sum(overlap(r, o) for o in others + placed)))
         tag = (tag[0], min(max(tag[1], 0), max(height - (tag[3] - tag[1]), 0)))
         tags[k] = tag
         placed.append((tag[0], tag[1], tag[0] + tag_sizes[k][0], tag[1] + tag_sizes[k][1]))

@@ -86,9 +86,13 @@ class Overlay:
         self._metrics: dict = {}  # (width, height) -> _Metrics, ("panel", _Metrics) -> pre-rendered panel
 
     def metrics(self, width: int, height: int) -> _Metrics:
-        key = (width, height)
+        """The sizes for a frame of ``width`` x ``height`` (text height ``text_height``)."""
+        return self._sized(text_height(width, height))
+
+    def _sized(self, wanted: int) -> _Metrics:
+        """The sizes for text ``wanted`` px high (cached)."""
+        key = ("text", wanted)
         if key not in self._metrics:
-            wanted = text_height(width, height)
             font_scale = wanted / cv2.getTextSize("H", FONT, 1.0, 1)[0][1]
             (_, text_h), _ = cv2.getTextSize("H", FONT, font_scale, 1)
             s = wanted / MIN_TEXT_PX
@@ -133,7 +137,7 @@ class Overlay:
             color = color_for(track_ids[k])
             if where.panels[k] is not None:
                 self._bars(image, bar_lengths[k], best_classes[k], where.panels[k], color, m)
-            self._tag(image, tags[k], where.tags[k], tag_sizes[k], color, m)
+            self._tag(image, tags[k], where.tags[k], tag_sizes[k], color, self._tag_metrics(boxes[k], m))
         if where.hud is not None:
             self._hud(image, hud_lines, where.hud, m)
         return image
@@ -144,7 +148,7 @@ class Overlay:
         for k in range(len(boxes)):
             tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
             tags.append(tag + (f" {top[k][0]} {top[k][1]:.2f}" if k < len(top) else ""))
-        tag_sizes = [self._tag_size(tag, m) for tag in tags]
+        tag_sizes = [self._tag_size(tag, self._tag_metrics(box, m)) for tag, box in zip(tags, boxes)]
         panel = self._panel(m) if panels else None
         hud_size = self._hud_size(hud_lines, m) if self.hud and hud_lines else None
         t = m.thickness  # the drawn box line reaches ~t px outside the box: keep labels off it
@@ -167,6 +171,14 @@ class Overlay:
         return {"tags": [grow(c, s) for c, s in zip(where.tags, sizes)],
                 "panels": [grow(c, panel_size) for c in where.panels if c is not None],
                 "hud": [grow(where.hud, self._hud_size(hud_lines, m))] if where.hud is not None else []}
+
+    def _tag_metrics(self, box, m: _Metrics) -> _Metrics:
+        """The frame's sizes, or smaller ones (text down to ``MIN_TEXT_PX``) for a face less than 3 lines of
+        text high: in a crowd, labels as tall as the faces would cover each other."""
+        face_h = box[3] - box[1]
+        if face_h >= 3 * m.text_h:
+            return m
+        return self._sized(max(MIN_TEXT_PX, face_h // 3))
 
     def _tag_size(self, text: str, m: _Metrics) -> tuple[int, int]:
         """(w, h) of a tag: the text plus padding."""
