@@ -53,8 +53,8 @@ def test_generated_scenes_panels_cover_no_face_and_nothing_stacks(seed):
         others = [b for j, b in enumerate(boxes) if j != k]
         if any(overlap(tag, b) for b in others):  # allowed only when every candidate spot collides
             taken = others + [t for j, t in enumerate(tags) if j != k] + [hud]
-            for spot in _tag_spots(boxes[k], tag_sizes[k], width, 2):
-                assert not inside(spot, width, height) or any(overlap(spot, o) for o in taken), (k, spot)
+            for spot in _tag_spots(boxes[k], tag_sizes[k], width, height, 2):
+                assert inside(spot, width, height) and any(overlap(spot, o) for o in taken), (k, spot)
     assert sum(p is not None for p in panels) >= 1 or len(boxes) > 3  # a few faces always leave room for one
 
 

@@ -6,9 +6,9 @@ Rules, in the order they are applied:
 
 1. The HUD goes to the frame corner that overlaps the faces least (top-left when it is free).
 2. Faces are served largest first. Each face's label tag goes above its box (left-aligned, centred, right-aligned),
-   else below it, else inside the top of its own box: the first spot inside the frame that overlaps no other
-   face's box and nothing placed before; when every spot collides (a crowd), the one that covers the least of
-   the other faces and labels.
+   else below it, else inside the top or bottom of its own box (every spot moved into the frame): the first spot
+   that overlaps no other face's box and nothing placed before; when every spot collides (a crowd), the one that
+   covers the least of the other faces, then of the labels.
 3. Each face's bar panel goes right of its box, else left, else below, else above, sliding along that side in
    steps up to two panel lengths past the box; only a spot inside the frame that touches no face box (its own included) and nothing placed before
    is taken. When there is none the face shows its label only (``None``).
@@ -49,13 +49,15 @@ def _clamp_x(x: int, w: int, width: int) -> int:
     return min(max(x, 0), max(width - w, 0))
 
 
-def _tag_spots(box: Rect, size: tuple[int, int], width: int, gap: int) -> list[Rect]:
-    """Above the box (left-aligned, centred, right-aligned), the same below, then inside its own box's top."""
+def _tag_spots(box: Rect, size: tuple[int, int], width: int, height: int, gap: int) -> list[Rect]:
+    """Above the box (left-aligned, centred, right-aligned), the same below, then inside its own box's top and
+    bottom; each moved into the frame."""
     w, h = size
     xs = [_clamp_x(x, w, width) for x in (box[0], (box[0] + box[2] - w) // 2, box[2] - w)]
-    spots = [(x, y, x + w, y + h) for y in (box[1] - h - gap, box[3] + gap) for x in xs]
-    x, y = xs[0], max(box[1], 0) + gap
-    return spots + [(x, y, x + w, y + h)]
+    ys = (box[1] - h - gap, box[3] + gap, box[1] + gap, box[3] - h - gap)
+    ys = [min(max(y, 0), max(height - h, 0)) for y in ys]
+    spots = [(x, y, x + w, y + h) for y in ys[:2] for x in xs]
+    return spots + [(xs[0], y, xs[0] + w, y + h) for y in ys[2:]]
 
 
 def _panel_spots(box: Rect, size: tuple[int, int], width: int, height: int, gap: int) -> list[Rect]:
@@ -105,13 +107,12 @@ def plan(width: int, height: int, boxes, tag_sizes, panel_size: tuple[int, int] 
     order = sorted(range(len(faces)), key=lambda k: -(faces[k][2] - faces[k][0]) * (faces[k][3] - faces[k][1]))
     for k in order:
         others = [f for j, f in enumerate(faces) if j != k]
-        spots = _tag_spots(faces[k], tag_sizes[k], width, gap)
-        free = [r for r in spots if inside(r, width, height) and not any(overlap(r, o) for o in others + placed)]
-        tag = free[0] if free else min(spots, key=lambda r: (not inside(r, width, height),
-                                                             sum(overlap(r, o) for o in others + placed)))
-        tag = (tag[0], min(max(tag[1], 0), max(height - (tag[3] - tag[1]), 0)))
-        tags[k] = tag
-        placed.append((tag[0], tag[1], tag[0] + tag_sizes[k][0], tag[1] + tag_sizes[k][1]))
+        spots = _tag_spots(faces[k], tag_sizes[k], width, height, gap)
+        free = [r for r in spots if not any(overlap(r, o) for o in others + placed)]
+        tag = free[0] if free else min(spots, key=lambda r: (sum(overlap(r, o) for o in others),
+                                                             sum(overlap(r, o) for o in placed)))
+        tags[k] = tag[:2]
+        placed.append(tag)
     if panel_size is not None:
         for k in order:
             for r in _panel_spots(faces[k], panel_size, width, height, gap):
