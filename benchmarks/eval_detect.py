@@ -2,12 +2,15 @@
 (recall), and false faces on the no-face samples.
 
     python benchmarks/eval_detect.py [--data ../shared/data] [--detectors SPEC ...] [--every N] [--json OUT]
+    python benchmarks/eval_detect.py --timing 100 [--detectors SPEC ...]   # speed only, interleaved
 
 SPEC: ``blazeface:short|full|both|auto``, ``centerface:SIZE`` (longest side of its input), ``mtcnn``; add
 ``@F`` for a score threshold other than 0.5 and ``/P`` for a minimum box width in pixels (e.g.
 ``centerface:640@0.5/20``). ``--every N`` measures every N-th image (the table says how many). The matching rule
 is ``realtime_fer.apps.engine.detect_eval`` 's (IoU >= 0.3, or the detection's centre in the box at 0.2-2.5x its
-area; one detection per face). Times are median ms per image on this machine, under whatever load it carries.
+area; one detection per face). Times are median ms per image on this machine, under whatever load it carries;
+``--timing N`` times every detector on the same N FDDB images, detectors taking turns (twice), so that background
+load hits them alike: compare speeds with that, not with the table's column.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,6 +42,28 @@ def open_detector(spec: str):
     if name == "centerface":
         return create_detector("centerface", size=int(setting) if setting else None, provider="cpu", **keywords)
     return create_detector(name, **keywords)
+
+
+def timing(specs, data: Path, count: int) -> dict:
+    """Median ms per FDDB image of each SPEC, on ``count`` images spread over the set, detectors taking turns."""
+    import cv2
+    import numpy as np
+
+    paths = list(load_boxes(data / "fddb" / "labels.csv"))
+    images = [cv2.imread(str(p)) for p in paths[:: max(len(paths) // count, 1)][:count]]
+    detectors = {spec: open_detector(spec) for spec in specs}
+    samples = {spec: [] for spec in specs}
+    for detector in detectors.values():
+        detector.detect(images[0])  # first inferences allocate
+    for _ in range(2):
+        for spec, detector in detectors.items():
+            for image in images:
+                start = time.perf_counter()
+                detector.detect(image)
+                samples[spec].append((time.perf_counter() - start) * 1000.0)
+    for detector in detectors.values():
+        detector.close()
+    return {spec: float(np.median(values)) for spec, values in samples.items()}
 
 
 def video_frames(path: Path):
@@ -84,9 +110,15 @@ def main() -> None:
     parser.add_argument("--detectors", nargs="+", default=list(DEFAULT_SPECS), metavar="SPEC")
     parser.add_argument("--every", type=int, default=1, help="measure every N-th FDDB image (default 1: all)")
     parser.add_argument("--json", type=Path, help="append one JSON line per detector here")
+    parser.add_argument("--timing", type=int, default=0, metavar="N", help="only time the detectors on N FDDB images")
     args = parser.parse_args()
     if not (args.data / "fddb" / "labels.csv").is_file():
         sys.exit(f"eval_detect: expected FDDB at {args.data / 'fddb'}, got no labels.csv; pass --data DIR")
+    if args.timing:
+        for spec, ms in timing(args.detectors, args.data, args.timing).items():
+            print(f"{spec}: median {ms:.1f} ms per FDDB image", flush=True)
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        return
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; every {args.every}. FDDB image",
           flush=True)
     print(HEADER, flush=True)

@@ -48,7 +48,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                             "batch, eval and bench, 1 for --camera and --image)")
     group.add_argument("--min-confidence", type=float, default=0.5, metavar="F", help="detector score threshold")
     group.add_argument("--min-face", dest="min_size", type=float, default=None, metavar="PX",
-                       help="drop faces narrower than PX pixels (default 20; 0 keeps all)")
+                       help="drop faces narrower than PX pixels (default: 10 for --image, 20 otherwise; 0 keeps "
+                            "all)")
     group.add_argument("--min-frames", dest="min_hits", type=int, default=None, metavar="N",
                        help="frames in a row a new face must be found in before it is shown (default 3 for "
                             "--camera, --video and batch: files then show it from its first frame, --camera "

@@ -23,6 +23,7 @@ class ModeDefaults:
             the default (why: ``TEMPORAL_NOTE``); otherwise the live one, and detection runs on the main thread,
             so the classifier may borrow a second core (``classifier_threads``).
         min_hits: frames in a row a new face must be found in before it is shown (why: ``MIN_HITS_NOTE``).
+        min_face: faces narrower than this many pixels are dropped (why: ``MIN_FACE_NOTE``).
     """
 
     detector: str
@@ -30,6 +31,7 @@ class ModeDefaults:
     detect_every: int
     files: bool
     min_hits: int
+    min_face: float
 
     @property
     def temporal(self) -> str:
@@ -37,14 +39,17 @@ class ModeDefaults:
         return "offline" if self.files else "live"
 
 
-_FILE = ModeDefaults("blazeface", "short", 2, True, 3)
-MODE_DEFAULTS = {"camera": ModeDefaults("blazeface", "short", 1, False, 3),
-                 "image": ModeDefaults("centerface", "both", 1, False, 1),
+_FILE = ModeDefaults("blazeface", "short", 2, True, 3, 20.0)
+MODE_DEFAULTS = {"camera": ModeDefaults("blazeface", "short", 1, False, 3, 20.0),
+                 "image": ModeDefaults("centerface", "both", 1, False, 1, 10.0),
                  "video": _FILE, "batch": _FILE, "eval": _FILE, "bench": _FILE}
 
-MIN_FACE = 20.0
-"""Default minimum face width in pixels (``--min-face``): FDDB leaves faces under ~20 px unlabelled, the classifier
-sees 48-64 px crops (a 20 px face is upscaled 3x), and the detections that narrow are mostly false."""
+MIN_FACE_NOTE = """Measured with benchmarks/eval_detect.py (docs/detection.md): CenterFace at 640 px finds 0.959 of FDDB
+with 0.09 unmatched detections per image with no minimum and with 10 px, but only 0.938 with 20 px (FDDB labels many
+news-photo faces 20-25 px high, and detector boxes are smaller than FDDB's). So stills drop faces under 10 px only
+(too small to classify: the classifier sees 48-64 px crops). Streams and files drop faces under 20 px: BlazeFace short
+never returns one that small on these sets (the same table row with and without it), so it costs nothing there and
+keeps a --detector centerface or --range full run from labelling specks."""
 
 DETECTOR_NOTE = """Chosen on the detection table (docs/detection.md, benchmarks/eval_detect.py): CenterFace finds far
 more faces (small, turned, partly covered) than BlazeFace but costs ~10x more on a CPU, so stills, where a second

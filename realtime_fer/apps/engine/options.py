@@ -37,7 +37,7 @@ class RecognizerOptions:
         detector_size: CenterFace's input size, longest side in pixels (None: its default).
         detect_every: run the detector every N frames (None: the mode's default).
         min_confidence: detector score threshold in [0, 1]; min_size: minimum face width in pixels (None: the
-            default, ``modes.MIN_FACE``).
+            mode's default).
         min_hits: frames in a row a new face must be found in before it is shown (None: the mode's default).
         threads: classifier threads (None: the mode's default; 0: ONNX Runtime chooses).
         lookahead: detection threads running ahead of the frame being drawn, file modes (None: by cores; 0: off).

@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ...core.temporal import OFF, TemporalSettings
-from .modes import MIN_FACE, MODE_DEFAULTS, classifier_threads
+from .modes import MODE_DEFAULTS, classifier_threads
 from .options import RecognizerOptions
 
 
@@ -21,7 +21,7 @@ def resolved(options: RecognizerOptions, mode: str) -> RecognizerOptions:
     defaults = MODE_DEFAULTS[mode]
     return replace(options, detector=options.detector or defaults.detector,
                    detector_range=options.detector_range or defaults.detector_range,
-                   min_size=options.min_size if options.min_size is not None else MIN_FACE,
+                   min_size=options.min_size if options.min_size is not None else defaults.min_face,
                    min_hits=options.min_hits or defaults.min_hits,
                    detect_every=options.detect_every if options.detect_every is not None else defaults.detect_every,
                    threads=options.threads if options.threads is not None else classifier_threads(mode))
