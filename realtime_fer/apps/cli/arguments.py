@@ -42,7 +42,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                        help="centerface: longest side of its input in pixels (default 640; larger finds smaller "
                             "faces, slower)")
     group.add_argument("--range", dest="detector_range", choices=RANGES,
-                       help="BlazeFace range (default: short for --camera/--video/batch, both for --image)")
+                       help="BlazeFace range (default: short for --camera/--video/batch, both for --image "
+                            "--detector blazeface)")
     group.add_argument("--detect-every", type=int, default=None, metavar="N",
                        help="run the detector every N frames, tracks coast in between (default: 2 for --video, "
                             "batch, eval and bench, 1 for --camera and --image)")

@@ -71,9 +71,9 @@ RANGE_NOTE = """Why these defaults (measured on this 2-core CPU, first 200 frame
 
 Full range costs ~2.4x and, for faces that fill a webcam or video frame, finds no more and
 fires more on non-faces; auto keeps short's speed only where faces are present.  So
---camera and --video default to short; stills default to "both" (short + full, union)
-because speed hardly matters there and group photos have small faces.  Use --range
-full/auto/both for small or distant faces in video."""
+--camera and --video default to short; stills default to CenterFace (DETECTOR_NOTE), and with
+--detector blazeface to "both" (short + full, union) because speed hardly matters there and group
+photos have small faces.  Use --range full/auto/both for small or distant faces in video."""
 
 CADENCE_NOTE = """Measured on the Pexels clip (2-core CPU, int8 model): ``bench`` ran at 259 fps with detection
 on every frame (ratio 0.42 to one-thread decode+encode) and 445 fps every 2nd frame (0.65),
