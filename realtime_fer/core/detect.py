@@ -196,7 +196,7 @@ class MultiRangeDetector(Detector):
 def create_detector(name: str = "blazeface", range: str = "auto", min_confidence: float = 0.5, *,
                     size: int | None = None, provider: str = "auto", min_size: float = 0.0):
     """Build a detector by name: "blazeface" (``range`` one of RANGES), "centerface" (``size``: longest side of
-    its input, default ``centerface.DEFAULT_SIZE``; ``provider`` as ``onnx_session``) or "mtcnn".
+    its input, default the frame's own in [640, 1280]: ``centerface.input_side``; ``provider`` as ``onnx_session``) or "mtcnn".
 
     ``min_size``: faces whose box is narrower than this many pixels are dropped (0: keep all).
     """
@@ -208,9 +208,9 @@ def create_detector(name: str = "blazeface", range: str = "auto", min_confidence
         else:
             detector = BlazeFaceDetector(range=range, min_confidence=min_confidence)
     elif name == "centerface":
-        from .centerface import DEFAULT_SIZE, CenterFaceDetector
+        from .centerface import CenterFaceDetector
 
-        detector = CenterFaceDetector(size or DEFAULT_SIZE, min_confidence, provider)
+        detector = CenterFaceDetector(size, min_confidence, provider)
     elif name == "mtcnn":
         detector = MtcnnDetector(min_confidence=min_confidence)
     else:

@@ -39,8 +39,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                        help="face detector (default: centerface for --image, blazeface otherwise; see "
                             "docs/detection.md)")
     group.add_argument("--detector-size", type=int, default=None, metavar="PX",
-                       help="centerface: longest side of its input in pixels (default 640; larger finds smaller "
-                            "faces, slower)")
+                       help="centerface: longest side of its input in pixels (default: the frame's own, kept "
+                            "between 640 and 1280; larger finds smaller faces, slower)")
     group.add_argument("--range", dest="detector_range", choices=RANGES,
                        help="BlazeFace range (default: short for --camera/--video/batch, both for --image "
                             "--detector blazeface)")

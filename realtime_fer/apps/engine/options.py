@@ -34,7 +34,7 @@ class RecognizerOptions:
         model: ONNX expression model with its ``.json`` sidecar (None: the shipped one for the provider).
         provider: ONNX Runtime provider (``PROVIDERS``); detector: ``DETECTORS`` (None: the mode's default).
         detector_range: BlazeFace range (``RANGES``; None: the mode's default).
-        detector_size: CenterFace's input size, longest side in pixels (None: its default).
+        detector_size: CenterFace's input size, longest side in pixels (None: the frame's own in [640, 1280]).
         detect_every: run the detector every N frames (None: the mode's default).
         min_confidence: detector score threshold in [0, 1]; min_size: minimum face width in pixels (None: the
             mode's default).
