@@ -68,18 +68,27 @@ def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):
     assert not out.exists()
 
 
+LONG_FRAMES = 88  # the face tile drifts 3 px a frame and wraps (a new track) after 90
+
+
 def test_batch_csvs_equal_single_video_runs(capsys, tmp_path):
-    """Default model, two workers: every CSV is byte-identical to ``realtime-fer --video`` with the same settings."""
+    """Default model, two workers: every CSV is byte-identical to ``realtime-fer --video`` with the same settings,
+    and both worker processes did work (the longest video goes first and keeps one worker busy for seconds
+    while the other starts)."""
     corpus = _corpus(tmp_path / "in")
+    write_face_video(corpus / "clip0.mp4", frames=LONG_FRAMES)
     records = run_batch([corpus], tmp_path / "out", workers=2, jsonl=True)
     assert [r["status"] for r in records] == ["done"] * 3
-    assert len({r["worker"] for r in records}) >= 1
+    workers = {r["key"]: r["worker"] for r in records}
+    assert len(set(workers.values())) == 2, f"expected two worker processes to share the work, got {workers}"
+    assert all(int(w.rsplit(":", 1)[1]) != os.getpid() for w in workers.values())  # workers, not the driver
     for record in records:
         single = tmp_path / "single" / f"{record['key']}.csv"
         assert main(["--video", record["input"], "--csv", str(single), "--jsonl", str(single.with_suffix(".jsonl"))]) == 0
         assert (tmp_path / "out" / record["outputs"]["csv"]).read_bytes() == single.read_bytes()
         assert (tmp_path / "out" / record["outputs"]["jsonl"]).read_bytes() == single.with_suffix(".jsonl").read_bytes()
-        assert record["frames"] == FACE_VIDEO_FRAMES and record["faces"] == FACE_VIDEO_FRAMES and record["tracks"] == 1
+        frames = LONG_FRAMES if record["key"] == "clip0" else FACE_VIDEO_FRAMES
+        assert record["frames"] == frames and record["faces"] == frames and record["tracks"] == 1
     manifest = read_manifest(tmp_path / "out")
     assert set(manifest) == {"clip0", "clip1", "sub/inner"}
     assert {r["model_sha256"] for r in manifest.values()} == {records[0]["model_sha256"]}
