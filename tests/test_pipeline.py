@@ -120,3 +120,26 @@ def test_stream_yields_results_in_order_for_arrays_and_source_frames(recognizer)
     out = list(recognizer.stream(items))
     assert [(r.index, r.time_ms) for _, r in out] == [(10, 500.0), (11, 501.0), (12, 502.0)]
     assert out[0][0] is frames[0]
+
+
+@pytest.mark.parametrize("color, expected", [("rgb", "happy"), ("bgr", "sad")])
+def test_a_colour_model_gets_its_crops_in_the_colour_order_its_sidecar_names(tmp_path, color, expected):
+    """A model whose "happy" logit is 40 * (mean of input channel 0 - mean of channel 2) on 0..1 pixels: the
+    astronaut's skin is redder than it is blue, so channel 0 must be red for an "rgb" model (happy) and blue for a
+    "bgr" one (sad, logit 0 beats a negative one)."""
+    import json
+
+    from tests.tiny_model import LABELS7
+
+    weights = np.zeros((48 * 48 * 3, 7), np.float32)  # NHWC flattened: pixel-major, channel-minor
+    weights[0::3, LABELS7.index("happy")] = 40.0 / (48 * 48)
+    weights[2::3, LABELS7.index("happy")] = -40.0 / (48 * 48)
+    bias = np.full(7, -100.0, np.float32)
+    bias[LABELS7.index("happy")] = bias[LABELS7.index("sad")] = 0.0
+    model = write_tiny_model(tmp_path, channels=3, weights=weights, bias=bias)
+    card = json.loads(model.with_suffix(".json").read_text())
+    card["input"].update(color=color, mean=[0.0, 0.0, 0.0], std=[1.0, 1.0, 1.0])
+    model.with_suffix(".json").write_text(json.dumps(card))
+    with Recognizer(model, provider="cpu") as recognizer:
+        result = recognizer.process(astronaut_bgr())
+    assert len(result.faces) == 1 and result.top()[0][0] == expected
