@@ -7,7 +7,8 @@ must occur exactly once in that file — ``replacement`` and ``tests``, pytest n
 a temporary copy of the repository (the tracked and untracked, not ignored, files; ``../shared`` is linked
 beside it so data-tier tests see the data), only its ``tests`` are run there, and the copy is restored. A mutant
 is *caught* when those tests fail; it *survives* when they pass. Before any mutant, every listed test is run
-once on the unchanged copy: a test that fails there could not tell a mutant from a bug already present.
+once on the unchanged copy: a test that fails (or skips) there could not tell a mutant from a bug already present.
+A mutant whose tests skip counts as not caught.
 
 Output: one line per mutant, the survivors named again, and last ``N of M mutants caught``. Exit status 0 when
 every mutant was caught, 1 when one survived, 2 when the list is wrong (a snippet not found, or found twice)
@@ -27,6 +28,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+SKIPPED = -2
 
 
 def load_mutants(path: Path) -> list[dict]:
@@ -58,12 +60,15 @@ def copy_repository(target: Path) -> Path:
 def run_tests(copy: Path, tests: list[str], timeout: float) -> tuple[int, str]:
     """(pytest's exit status, its last lines) for ``tests`` run in ``copy`` with ``copy`` first on the path."""
     env = {**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:warnings", *tests]
+    command = [sys.executable, "-m", "pytest", "-q", "-x", "-rs", "-p", "no:cacheprovider", "-p", "no:warnings", *tests]
     try:
         done = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return -1, f"timed out after {timeout:.0f} s"
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    skipped = [line for line in lines if line.startswith("SKIPPED")]
+    if done.returncode == 0 and skipped:  # a skipped test catches nothing: neither caught nor survived
+        return SKIPPED, "\n".join(skipped)
     return done.returncode, "\n".join(lines[-15:])
 
 
@@ -107,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
               f"({time.monotonic() - started:.0f} s)", flush=True)
         if status != 0:
             print(tail, file=sys.stderr)
+            if status == SKIPPED:
+                print("mutation_check: some listed tests skip here (the data tier needs ../shared/data); run the "
+                      "others with --only", file=sys.stderr)
             return 2
         survivors = []
         for mutant in mutants:
@@ -116,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
                 status, tail = run_tests(copy, mutant["tests"], args.timeout)
             finally:
                 (copy / mutant["file"]).write_text(original, encoding="utf-8")
-            verdict = "caught" if status == 1 else "SURVIVED" if status == 0 else f"error (pytest exit {status})"
+            verdict = "caught" if status == 1 else "SURVIVED" if status == 0 else "skipped" if status == SKIPPED \
+                else f"error (pytest exit {status})"
             print(f"{verdict:>8}  {mutant['name']}  ({time.monotonic() - started:.0f} s)", flush=True)
             if status != 1:
                 survivors.append(mutant["name"])
