@@ -24,8 +24,9 @@ def test_real_face_is_found_classified_and_timed(recognizer):
     assert result.faces.track_ids.tolist() == [1]
     assert result.faces.raw_probs.shape == (1, 7) and result.faces.probs.shape == (1, 7)
     assert set(STAGES) <= set(result.timings_ms)
-    label, confidence = result.top()[0]
-    assert label in recognizer.labels and 0 < confidence <= 1
+    label, confidence = result.top()[0]  # the first frame of a track: the argmax of its probabilities
+    best = int(result.faces.probs[0].argmax())
+    assert label == recognizer.labels[best] and confidence == pytest.approx(float(result.faces.probs[0, best]))
 
 
 def test_five_faces_one_batch_and_stable_ids_while_moving(recognizer):
