@@ -71,13 +71,48 @@ def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):
 LONG_FRAMES = 88  # the face tile drifts 3 px a frame and wraps (a new track) after 90
 
 
+class HoldTheFirstWorker:
+    """A ``run_batch`` ``on_event`` hook: the first worker process to start a video is stopped (SIGSTOP) until
+    another worker process starts one (or ``limit_s`` pass), so with two workers the other videos must go to the
+    other process whichever of them started up first. With one worker nothing runs until the limit."""
+
+    def __init__(self, limit_s: float = 30.0):
+        import threading
+
+        self.held: int | None = None
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(limit_s, self.release)
+
+    def __call__(self, kind, *details) -> None:
+        if kind != "start":
+            return
+        pid = int(details[0].rsplit(":", 1)[1])
+        with self.lock:
+            if self.held is None:
+                self.held = pid
+                os.kill(pid, signal.SIGSTOP)
+                self.timer.start()
+            elif pid != self.held:
+                self.release()
+
+    def release(self) -> None:
+        self.timer.cancel()
+        try:
+            os.kill(self.held, signal.SIGCONT)
+        except (ProcessLookupError, TypeError):
+            pass
+
+
 def test_batch_csvs_equal_single_video_runs(capsys, tmp_path):
     """Default model, two workers: every CSV is byte-identical to ``realtime-fer --video`` with the same settings,
-    and both worker processes did work (the longest video goes first and keeps one worker busy for seconds
-    while the other starts)."""
+    and two worker processes did work (``HoldTheFirstWorker`` keeps the first one busy on the longest video)."""
     corpus = _corpus(tmp_path / "in")
     write_face_video(corpus / "clip0.mp4", frames=LONG_FRAMES)
-    records = run_batch([corpus], tmp_path / "out", workers=2, jsonl=True)
+    hold = HoldTheFirstWorker()
+    try:
+        records = run_batch([corpus], tmp_path / "out", workers=2, jsonl=True, on_event=hold)
+    finally:
+        hold.release()
     assert [r["status"] for r in records] == ["done"] * 3
     workers = {r["key"]: r["worker"] for r in records}
     assert len(set(workers.values())) == 2, f"expected two worker processes to share the work, got {workers}"
