@@ -60,17 +60,11 @@ def write_annotation(path: Path, labels) -> Path:
 
 @pytest.fixture(scope="module")
 def brightness_model(tmp_path_factory) -> Path:
-    """A real ONNX model whose answer is known: "happy" for a face crop brighter than 0.42 on average, else "sad".
+    """A real ONNX model whose answer is known: "happy" for a bright face crop, "sad" for a dark one
+    (``tests.tiny_model.write_brightness_model``)."""
+    from tests.tiny_model import write_brightness_model
 
-    logit_happy = 40 * mean pixel (0..1), logit_sad = 40 * 0.42, the others 0.
-    """
-    from tests.tiny_model import write_tiny_model
-
-    weights = np.zeros((48 * 48, 7), np.float32)
-    weights[:, LABELS7.index("happy")] = 40.0 / (48 * 48)
-    bias = np.zeros(7, np.float32)
-    bias[LABELS7.index("sad")] = 40.0 * 0.42
-    return write_tiny_model(tmp_path_factory.mktemp("brightness"), weights=weights, bias=bias)
+    return write_brightness_model(tmp_path_factory.mktemp("brightness"))
 
 
 HAPPY, SAD = ABAW_CLASSES.index("Happiness"), ABAW_CLASSES.index("Sadness")
