@@ -83,7 +83,7 @@ def add_temporal_arguments(group) -> None:
     group.add_argument("--tau", type=float, default=None, metavar="S",
                        help="probability smoothing time constant in seconds (default 0: the raw probabilities)")
     group.add_argument("--switch-margin", type=float, default=None, metavar="F",
-                       help="lead a new label needs over the shown one, in nats of log-probability (default 0.5; "
+                       help="lead a new label needs over the shown one, in nats of log-probability (default 0.45; "
                             "with --evidence prob: in probability, default 0.15 live, 0.3 offline)")
     group.add_argument("--min-hold", type=float, default=None, metavar="S",
                        help="seconds of that lead a label switch costs (default 0.8; with --evidence prob: 0.4 "

@@ -43,7 +43,7 @@ class TemporalSettings:
 
     mode: str = "live"
     tau_s: float = 0.0
-    margin: float = 0.5
+    margin: float = 0.45
     min_hold_s: float = 0.8
     lag_s: float = 1.0
     evidence: str = "log"
@@ -87,8 +87,8 @@ class TemporalSettings:
         return self.margin * self.min_hold_s
 
 
-LIVE_DEFAULT = TemporalSettings("live", tau_s=0.0, margin=0.5, min_hold_s=0.8)
-OFFLINE_DEFAULT = TemporalSettings("offline", tau_s=0.0, margin=0.5, min_hold_s=0.8, lag_s=1.0)
+LIVE_DEFAULT = TemporalSettings("live", tau_s=0.0, margin=0.45, min_hold_s=0.8)
+OFFLINE_DEFAULT = TemporalSettings("offline", tau_s=0.0, margin=0.45, min_hold_s=0.8, lag_s=1.0)
 """Chosen by per-frame ABAW F1 over the brief-expression clip set (benchmarks/make_brief_clips.py: spliced from
 woman2.mp4 and the Pexels clip, plus both whole clips) with ``realtime-fer eval --compare`` and
 benchmarks/bench_temporal.py --clips: the figures on that set are the figures of the clips that chose them

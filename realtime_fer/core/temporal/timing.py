@@ -31,9 +31,11 @@ def frame_durations(times_ms: np.ndarray) -> np.ndarray:
     return 0.5 * (np.concatenate([gaps[:1], gaps]) + np.concatenate([gaps, gaps[-1:]]))
 
 
-LOG_FLOOR = 1e-3
-"""Probabilities below this count as this in ``log_evidence`` (a class the model rules out costs at most
-ln(1000) = 6.9 nats per second)."""
+LOG_FLOOR = 0.1
+"""Probabilities below this count as this in ``log_evidence``: a lead is at most ln(1 / 0.1) = 2.3 nats per second,
+so a switch cost C (``margin * min_hold_s``) is never paid in less than C / 2.3 s: with the defaults (0.36) the live
+filter never shows anything shorter than 0.16 s and the offline one (two switches) nothing shorter than 0.31 s,
+however confident. 1e-3 (6.9 nats) showed 0.1 s blips live; see docs/temporal.md."""
 
 
 def log_evidence(probs: np.ndarray) -> np.ndarray:
