@@ -4,7 +4,7 @@ Two knobs shape the *probabilities* and two the *shown label*, and they mean the
 both modes, in seconds of source time (frame time stamps), so a 15 fps and a 60 fps
 source behave alike:
 
-* ``tau_s``: time constant of the probability smoothing. Live: a causal exponential
+* ``tau_s``: time constant of the probability smoothing (default 0: none). Live: a causal exponential
   moving average with ``alpha = 1 - exp(-dt / tau_s)`` per frame (``dt`` from the time
   stamps). Offline: the same average run forwards and then backwards (zero phase: no delay),
   over the frames known ``lag_s`` later (below).

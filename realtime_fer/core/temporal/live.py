@@ -1,4 +1,4 @@
-"""The live (causal) temporal filter: per-track EMA of the probabilities and label hysteresis."""
+"""The live (causal) temporal filter: per-track EMA of the probabilities and change detection on the shown label."""
 
 from __future__ import annotations
 
