@@ -171,12 +171,14 @@ def test_batch_takes_the_temporal_options_and_resumes_only_with_equal_ones(capsy
     assert main(base + ["--lag", "0.5", "--min-hold", "0.2"]) == 0
     record = read_manifest(out)["clip"]
     assert record["status"] == "done"
-    assert record["settings"]["temporal"] == {"mode": "offline", "tau_s": 0.5, "margin": 0.3, "min_hold_s": 0.2,
-                                              "lag_s": 0.5}
+    assert record["settings"]["temporal"] == {"mode": "offline", "tau_s": 0.0, "margin": 0.45, "min_hold_s": 0.2,
+                                              "lag_s": 0.5, "evidence": "log"}
     assert main(base + ["--lag", "0.5", "--min-hold", "0.2"]) == 0
     assert read_manifest(out)["clip"]["status"] == "skipped"  # equal settings: resumed
     assert main(base + ["--lag", "1", "--min-hold", "0.2"]) == 0
     assert read_manifest(out)["clip"]["status"] == "done"  # another lag: redone
+    assert main(base + ["--lag", "1", "--min-hold", "0.2", "--evidence", "prob"]) == 0
+    assert read_manifest(out)["clip"]["settings"]["temporal"]["evidence"] == "prob"  # another design: redone
     assert main(base + ["--temporal", "live"]) == 0
     assert read_manifest(out)["clip"]["settings"]["temporal"]["mode"] == "live"
     capsys.readouterr()

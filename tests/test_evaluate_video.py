@@ -110,10 +110,12 @@ def test_compare_scores_a_grid_and_names_the_best(capsys, tmp_path, brightness_m
     code, out, _ = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--compare")
     assert code == 0 and "best by ABAW macro-F1" in out and "confusion" in out
     chosen = eval_json(capsys, video, annotation, "--model", brightness_model, "--setting", "live:0.065:0:0",
-                       "--setting", "offline:1", "--setting", "offline:0.5:0.3:0.8:2")
+                       "--setting", "offline:1", "--setting", "offline:0.5:0.3:0.8:2", "--setting", "offline/prob:0.1")
     assert [r["setting"] for r in chosen["results"]] == [settings[0], "live tau=0.065s margin=0 hold=0s",
-                                                          "offline tau=1s margin=0.3 hold=0.8s lag=1s",
-                                                          "offline tau=0.5s margin=0.3 hold=0.8s lag=2s"]
+                                                          "offline tau=1s margin=0.45 hold=0.8s lag=1s",
+                                                          "offline tau=0.5s margin=0.3 hold=0.8s lag=2s",
+                                                          "offline tau=0.1s margin=0.3 hold=0.8s lag=1s evidence=prob"]
+    assert "offline tau=0.5s margin=0.3 hold=0.8s lag=1s evidence=prob" in settings  # the former default
     code, _, err = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--setting", "live:x")
     assert code == 2 and "--setting live:x" in err
     code, _, err = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--setting",

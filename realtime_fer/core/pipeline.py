@@ -46,8 +46,8 @@ class Recognizer:
             "auto" (short, full where short finds nothing; the default) or "both" (union).
         min_confidence: detector score threshold.
         temporal: the causal temporal stage run on each frame (``temporal.TemporalSettings`` of mode "live"
-            or "off"; default ``LIVE_DEFAULT``: smoothing with time constants in seconds and a steady shown
-            label). The offline stage needs later frames: run the recognizer with ``OFF`` and feed its
+            or "off"; default ``LIVE_DEFAULT``: a steady shown label that switches once the new label's
+            log-probability lead pays a switch cost, in seconds of source time). The offline stage needs later frames: run the recognizer with ``OFF`` and feed its
             results to ``temporal.open_stage(settings, fps)``, as the CLI's loop does.
         detect_every: run the detector on every n-th frame; frames between reuse the
             tracks' predicted boxes (classification still runs on every frame).

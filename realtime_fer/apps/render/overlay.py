@@ -1,6 +1,7 @@
 """Drawing recognizer results onto BGR frames, cheaply and in place.
 
 Per face: a box in the track's colour, a tag ``#<track id> <label> <confidence>``
+(``... held`` when the temporal stage holds a label that is not the largest bar: ``Faces.held``)
 above it, and a small panel with one probability bar per class next to it.  A HUD
 in the top-left corner shows caller-supplied lines (fps, latency, provider).
 
@@ -101,6 +102,7 @@ class Overlay:
         # per-frame array work once for all faces; the loop only draws
         boxes = np.rint(faces.boxes).astype(np.int64).tolist()
         track_ids = faces.track_ids.tolist()
+        held = faces.held.tolist()  # the label is held on other frames' evidence: say so, its bar may not be longest
         bar_lengths = best_classes = None
         if self.bars and probs is not None and len(faces):
             bar_lengths = np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist()
@@ -111,7 +113,7 @@ class Overlay:
             cv2.rectangle(image, (x1, y1), (x2, y2), color, m.thickness, cv2.LINE_8)
             tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
             if k < len(top):
-                tag += f" {top[k][0]} {top[k][1]:.2f}"
+                tag += f" {top[k][0]} {top[k][1]:.2f}" + (" held" if held[k] else "")
             self._tag(image, tag, x1, y1, y2, color, m)
             if bar_lengths is not None:
                 self._bars(image, bar_lengths[k], best_classes[k], (x1, y1, x2, y2), color, m)
