@@ -75,18 +75,62 @@ def test_colliding_names_fail_before_any_work(capsys, tmp_path, tiny_model):
     assert not out.exists()
 
 
+LONG_FRAMES = 88  # the face tile drifts 3 px a frame and wraps (a new track) after 90
+
+
+class HoldTheFirstWorker:
+    """A ``run_batch`` ``on_event`` hook: the first worker process to start a video is stopped (SIGSTOP) until
+    another worker process starts one (or ``limit_s`` pass), so with two workers the other videos must go to the
+    other process whichever of them started up first. With one worker nothing runs until the limit."""
+
+    def __init__(self, limit_s: float = 30.0):
+        import threading
+
+        self.held: int | None = None
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(limit_s, self.release)
+
+    def __call__(self, kind, *details) -> None:
+        if kind != "start":
+            return
+        pid = int(details[0].rsplit(":", 1)[1])
+        with self.lock:
+            if self.held is None:
+                self.held = pid
+                os.kill(pid, signal.SIGSTOP)
+                self.timer.start()
+            elif pid != self.held:
+                self.release()
+
+    def release(self) -> None:
+        self.timer.cancel()
+        try:
+            os.kill(self.held, signal.SIGCONT)
+        except (ProcessLookupError, TypeError):
+            pass
+
+
 def test_batch_csvs_equal_single_video_runs(capsys, tmp_path):
-    """Default model, two workers: every CSV is byte-identical to ``realtime-fer --video`` with the same settings."""
+    """Default model, two workers: every CSV is byte-identical to ``realtime-fer --video`` with the same settings,
+    and two worker processes did work (``HoldTheFirstWorker`` keeps the first one busy on the longest video)."""
     corpus = _corpus(tmp_path / "in")
-    records = run_batch([corpus], tmp_path / "out", JobSettings(jsonl=True), workers=2)
+    write_face_video(corpus / "clip0.mp4", frames=LONG_FRAMES)
+    hold = HoldTheFirstWorker()
+    try:
+        records = run_batch([corpus], tmp_path / "out", JobSettings(jsonl=True), workers=2, on_event=hold)
+    finally:
+        hold.release()
     assert [r["status"] for r in records] == ["done"] * 3
-    assert len({r["worker"] for r in records}) >= 1
+    workers = {r["key"]: r["worker"] for r in records}
+    assert len(set(workers.values())) == 2, f"expected two worker processes to share the work, got {workers}"
+    assert all(int(w.rsplit(":", 1)[1]) != os.getpid() for w in workers.values())  # workers, not the driver
     for record in records:
         single = tmp_path / "single" / f"{record['key']}.csv"
         assert main(["--video", record["input"], "--csv", str(single), "--jsonl", str(single.with_suffix(".jsonl"))]) == 0
         assert (tmp_path / "out" / record["outputs"]["csv"]).read_bytes() == single.read_bytes()
         assert (tmp_path / "out" / record["outputs"]["jsonl"]).read_bytes() == single.with_suffix(".jsonl").read_bytes()
-        assert record["frames"] == FACE_VIDEO_FRAMES and record["faces"] == FACE_VIDEO_FRAMES and record["tracks"] == 1
+        frames = LONG_FRAMES if record["key"] == "clip0" else FACE_VIDEO_FRAMES
+        assert record["frames"] == frames and record["faces"] == frames and record["tracks"] == 1
     manifest = read_manifest(tmp_path / "out")
     assert set(manifest) == {"clip0", "clip1", "sub/inner"}
     assert {r["model_sha256"] for r in manifest.values()} == {records[0]["model_sha256"]}
@@ -127,12 +171,14 @@ def test_batch_takes_the_temporal_options_and_resumes_only_with_equal_ones(capsy
     assert main(base + ["--lag", "0.5", "--min-hold", "0.2"]) == 0
     record = read_manifest(out)["clip"]
     assert record["status"] == "done"
-    assert record["settings"]["temporal"] == {"mode": "offline", "tau_s": 0.5, "margin": 0.3, "min_hold_s": 0.2,
-                                              "lag_s": 0.5}
+    assert record["settings"]["temporal"] == {"mode": "offline", "tau_s": 0.0, "margin": 0.45, "min_hold_s": 0.2,
+                                              "lag_s": 0.5, "evidence": "log"}
     assert main(base + ["--lag", "0.5", "--min-hold", "0.2"]) == 0
     assert read_manifest(out)["clip"]["status"] == "skipped"  # equal settings: resumed
     assert main(base + ["--lag", "1", "--min-hold", "0.2"]) == 0
     assert read_manifest(out)["clip"]["status"] == "done"  # another lag: redone
+    assert main(base + ["--lag", "1", "--min-hold", "0.2", "--evidence", "prob"]) == 0
+    assert read_manifest(out)["clip"]["settings"]["temporal"]["evidence"] == "prob"  # another design: redone
     assert main(base + ["--temporal", "live"]) == 0
     assert read_manifest(out)["clip"]["settings"]["temporal"]["mode"] == "live"
     capsys.readouterr()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,13 +203,24 @@ def test_special_file_as_video(capsys, tmp_path, tiny_model):
 
 
 def test_unreadable_video_file(capsys, tmp_path, face_video, tiny_model):
-    if os.geteuid() == 0:
-        pytest.skip("root can read files without read permission")
+    """A file without read permission. Root reads such files anyway, so as root (every CI machine here) the CLI
+    runs in a process whose capabilities no longer override file permissions (``setpriv`` drops
+    CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from its bounding set)."""
     locked = tmp_path / "locked.mp4"
     locked.write_bytes(face_video.read_bytes())
     locked.chmod(0)
-    code, _, err = run_cli(capsys, "--video", locked, "--csv", tmp_path / "o.csv", "--model", tiny_model)
-    assert code == 2 and "permission" in err
+    args = ["--video", str(locked), "--csv", str(tmp_path / "o.csv"), "--model", str(tiny_model)]
+    if os.geteuid() != 0:
+        code, _, err = run_cli(capsys, *args)
+    else:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to take root's permission override away"
+        done = subprocess.run([setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--", sys.executable,
+                               "-m", "realtime_fer", *args], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+        code, err = done.returncode, done.stderr
+    assert code == 2 and "no read permission" in err and "Traceback" not in err, err
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_truncated_video_processes_what_decodes_and_warns(capsys, tmp_path, tiny_model):
@@ -405,7 +417,9 @@ def test_bench_synthetic_json(capsys, tiny_model):
     assert report["ratio"] == pytest.approx(report["fps"] / report["io_only_fps"], rel=0.01)
     for stage in ("decode", "detect", "track", "align", "classify", "smooth", "offline_filter", "draw", "encode"):
         values = report["stages"][stage]
-        assert 0 <= values["median_ms"] <= values["p95_ms"]
+        assert 0 < values["median_ms"] <= values["p95_ms"], (stage, values)  # timed on every frame, not left at 0
+    stages = report["stages"]  # each timer measures its own stage: BlazeFace costs more than IoU matching
+    assert stages["detect"]["p95_ms"] > stages["track"]["p95_ms"] and stages["encode"]["p95_ms"] > stages["smooth"]["p95_ms"]
     assert report["temporal"].startswith("offline")  # bench measures what --video runs by default
 
 

@@ -60,17 +60,11 @@ def write_annotation(path: Path, labels) -> Path:
 
 @pytest.fixture(scope="module")
 def brightness_model(tmp_path_factory) -> Path:
-    """A real ONNX model whose answer is known: "happy" for a face crop brighter than 0.42 on average, else "sad".
+    """A real ONNX model whose answer is known: "happy" for a bright face crop, "sad" for a dark one
+    (``tests.tiny_model.write_brightness_model``)."""
+    from tests.tiny_model import write_brightness_model
 
-    logit_happy = 40 * mean pixel (0..1), logit_sad = 40 * 0.42, the others 0.
-    """
-    from tests.tiny_model import write_tiny_model
-
-    weights = np.zeros((48 * 48, 7), np.float32)
-    weights[:, LABELS7.index("happy")] = 40.0 / (48 * 48)
-    bias = np.zeros(7, np.float32)
-    bias[LABELS7.index("sad")] = 40.0 * 0.42
-    return write_tiny_model(tmp_path_factory.mktemp("brightness"), weights=weights, bias=bias)
+    return write_brightness_model(tmp_path_factory.mktemp("brightness"))
 
 
 HAPPY, SAD = ABAW_CLASSES.index("Happiness"), ABAW_CLASSES.index("Sadness")
@@ -116,10 +110,12 @@ def test_compare_scores_a_grid_and_names_the_best(capsys, tmp_path, brightness_m
     code, out, _ = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--compare")
     assert code == 0 and "best by ABAW macro-F1" in out and "confusion" in out
     chosen = eval_json(capsys, video, annotation, "--model", brightness_model, "--setting", "live:0.065:0:0",
-                       "--setting", "offline:1", "--setting", "offline:0.5:0.3:0.8:2")
+                       "--setting", "offline:1", "--setting", "offline:0.5:0.3:0.8:2", "--setting", "offline/prob:0.1")
     assert [r["setting"] for r in chosen["results"]] == [settings[0], "live tau=0.065s margin=0 hold=0s",
-                                                          "offline tau=1s margin=0.3 hold=0.8s lag=1s",
-                                                          "offline tau=0.5s margin=0.3 hold=0.8s lag=2s"]
+                                                          "offline tau=1s margin=0.45 hold=0.8s lag=1s",
+                                                          "offline tau=0.5s margin=0.3 hold=0.8s lag=2s",
+                                                          "offline tau=0.1s margin=0.3 hold=0.8s lag=1s evidence=prob"]
+    assert "offline tau=0.5s margin=0.3 hold=0.8s lag=1s evidence=prob" in settings  # the former default
     code, _, err = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--setting", "live:x")
     assert code == 2 and "--setting live:x" in err
     code, _, err = run_cli(capsys, "eval", video, annotation, "--model", brightness_model, "--setting",

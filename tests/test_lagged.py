@@ -6,8 +6,8 @@ import pytest
 
 from realtime_fer.core.faces import Faces
 from realtime_fer.core.temporal import LaggedFilter, LaggedTrack, backward_ema, pending_capacity
-from realtime_fer.core.temporal import (OFFLINE_DEFAULT, TemporalSettings, ema_weights, filter_track_offline,
-                                        filter_track_whole, label_switches, sticky_labels)
+from realtime_fer.core.temporal import (OFFLINE_DEFAULT, TemporalSettings, ema_weights, evidence_of,
+                                        filter_track_offline, filter_track_whole, label_switches, sticky_labels)
 from tests.test_temporal import step_track
 
 
@@ -42,14 +42,15 @@ def reference_lagged(times, raw, settings):
         for k in range(r):  # the labels already shown are fixed
             mask[k] = -np.inf
             mask[k, labels[k]] = 0.0
-        labels[r] = sticky_labels(times[:n + 1], used + mask, settings.margin * settings.min_hold_s)[r]
+        labels[r] = sticky_labels(times[:n + 1], evidence_of(used, settings.evidence) + mask, settings.switch_cost)[r]
     return probs.astype(np.float32), labels
 
 
 @pytest.mark.parametrize("lag", [0.0, 0.3, 1.0])
-def test_streaming_equals_the_plain_reference(lag):
+@pytest.mark.parametrize("evidence", ["log", "prob"])
+def test_streaming_equals_the_plain_reference(lag, evidence):
     times, raw = noisy_track()
-    settings = OFFLINE_DEFAULT.with_(lag_s=lag, margin=0.2, min_hold_s=0.4)
+    settings = OFFLINE_DEFAULT.with_(lag_s=lag, margin=0.2, min_hold_s=0.4, tau_s=0.3, evidence=evidence)
     probs, labels = filter_track_offline(times, raw, settings)
     want_probs, want_labels = reference_lagged(times, raw, settings)
     assert probs == pytest.approx(want_probs, abs=1e-5)

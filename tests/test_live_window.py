@@ -2,7 +2,8 @@
 
 The test reads the displayed frame back twice: from an ``xwd`` screenshot of the X
 screen while the window is up, and from the hidden ``--save-last-frame`` option, and
-checks the overlay (the track's box colour) is on the face.  Skips when Xvfb is missing.
+checks the overlay (the track's box colour) is on the face.  Needs Xvfb and xwd (Debian ``xvfb`` and
+``x11-apps``, which ``.ci/run`` installs): without them the tests fail, they do not skip.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from tests.conftest import REPO, write_face_video
 
 XVFB = shutil.which("Xvfb")
 XWD = shutil.which("xwd")
-needs_xvfb = pytest.mark.skipif(XVFB is None, reason="Xvfb is not installed (apt-get install xvfb)")
 
 
 def read_xwd(data: bytes) -> np.ndarray:
@@ -47,11 +47,14 @@ def count_color(image: np.ndarray, color) -> int:
 
 
 @pytest.fixture
-def xvfb_display():
-    """Start Xvfb on a free display number; yields ':N' and stops it afterwards."""
+def xvfb_display(tmp_path):
+    """Start Xvfb (white root window) on a free display number; yields ':N' and stops it afterwards."""
+    assert XVFB is not None, "Xvfb is not installed: apt-get install xvfb (.ci/run installs it)"
     read_fd, write_fd = os.pipe()
-    process = subprocess.Popen([XVFB, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
-                               pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = open(tmp_path / "xvfb.log", "wb")
+    process = subprocess.Popen([XVFB, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp",
+                                "-wr"],  # a white root window: a black (blank) app window shows against it
+                               pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=log)
     os.close(write_fd)
     number = b""
     deadline = time.monotonic() + 15
@@ -65,10 +68,13 @@ def xvfb_display():
     os.close(read_fd)
     if not number.strip():
         process.kill()
-        pytest.skip("Xvfb did not start")
+        process.wait(timeout=10)
+        log.close()
+        pytest.fail("Xvfb did not start: " + (tmp_path / "xvfb.log").read_text(errors="replace")[-500:])
     yield f":{number.decode().strip()}"
     process.terminate()
     process.wait(timeout=10)
+    log.close()
 
 
 def test_display_available_checks_the_x_server(monkeypatch, tmp_path):
@@ -83,7 +89,6 @@ def test_display_available_checks_the_x_server(monkeypatch, tmp_path):
     assert display_available() is False
 
 
-@needs_xvfb
 def test_display_available_with_xvfb(monkeypatch, xvfb_display):
     from realtime_fer.apps.cli.camera import display_available
 
@@ -92,32 +97,48 @@ def test_display_available_with_xvfb(monkeypatch, xvfb_display):
     assert display_available() is True
 
 
-@needs_xvfb
-def test_live_window_shows_the_overlay(tmp_path, tiny_model, xvfb_display):
-    video = write_face_video(tmp_path / "camera.avi", frames=60, fps=12)  # 5 s of "camera" at real pace
-    last = tmp_path / "last.png"
+def watch_the_window(xvfb_display: str, command: list[str], cwd) -> tuple[int, str, np.ndarray | None, int, bool]:
+    """Run the CLI ``command`` on ``xvfb_display`` and read the X screen back with ``xwd`` while it runs.
+
+    Returns (exit code, stderr, the screen with the most pixels in track 1's box colour, that count, whether
+    anything but the white root window was ever on the screen)."""
     env = {**os.environ, "DISPLAY": xvfb_display, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "xcb"}
     env.pop("WAYLAND_DISPLAY", None)
-    process = subprocess.Popen([sys.executable, "-m", "realtime_fer.apps.cli", "--camera", str(video), "--model",
-                                str(tiny_model), "--save-last-frame", str(last)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
-    box_color = color_for(1)
-    best_screen, best_count = None, 0
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    best_screen, best_count, window_seen = None, 0, False
     deadline = time.monotonic() + 60
-    while process.poll() is None and time.monotonic() < deadline and XWD:
+    while process.poll() is None and time.monotonic() < deadline:
         shot = subprocess.run([XWD, "-root", "-silent", "-display", xvfb_display], capture_output=True)
-        if shot.returncode == 0 and shot.stdout:
+        if shot.returncode == 0 and len(shot.stdout) > 100:
             screen = read_xwd(shot.stdout)
-            count = count_color(screen, box_color)
+            window_seen = window_seen or bool((screen != 255).any())  # a window over the white root (-wr)
+            count = count_color(screen, color_for(1))
             if count > best_count:
                 best_screen, best_count = screen, count
             if best_count > 400:
                 break
         time.sleep(0.2)
     _, err = process.communicate(timeout=60)
-    err = err.decode()
-    assert process.returncode == 0, err
+    return process.returncode, err.decode(), best_screen, best_count, window_seen
+
+
+def test_live_window_shows_the_overlay(tmp_path, tiny_model, xvfb_display):
+    assert XWD is not None, "xwd is not installed: apt-get install x11-apps (.ci/run installs it)"
+    video = write_face_video(tmp_path / "camera.avi", frames=60, fps=12)  # 5 s of "camera" at real pace
+    last = tmp_path / "last.png"
+    command = [sys.executable, "-m", "realtime_fer.apps.cli", "--camera", str(video), "--model", str(tiny_model),
+               "--save-last-frame", str(last)]
+    box_color = color_for(1)
+    code, err, best_screen, best_count, window_seen = watch_the_window(xvfb_display, command, tmp_path)
+    if code == 0 and not window_seen:
+        # the screen stayed the bare white root while the app ran: its window never reached this X server
+        # (seen once in many runs on a machine where other test runs start Xvfb servers too), so once more.
+        # A blank (black) window is not this case: it counts as seen and fails below.
+        last.unlink(missing_ok=True)
+        code, err, best_screen, best_count, window_seen = watch_the_window(xvfb_display, command, tmp_path)
+    assert code == 0, err
     assert "Traceback" not in err and "no display" not in err
+    assert window_seen, "the window never appeared on the X screen"
 
     # what the window showed last, as saved by the live loop
     frame = cv2.imread(str(last))
@@ -129,10 +150,9 @@ def test_live_window_shows_the_overlay(tmp_path, tiny_model, xvfb_display):
     assert count_color(frame[:40, :200], (0, 0, 0)) > 300  # the fps/latency HUD box
 
     # and the X screen itself showed it (read back with xwd while the window was up)
-    if XWD:
-        assert best_count > 300, "no overlay pixels found on the X screen"
-        near_background = np.all(np.abs(best_screen.astype(int) - (96, 80, 64)) <= 8, axis=-1).sum()
-        assert near_background > 100_000  # the camera frame itself (MJPG-coded background) is on screen
+    assert best_count > 300, f"no overlay pixels found on the X screen (a window was seen: {window_seen})"
+    near_background = np.all(np.abs(best_screen.astype(int) - (96, 80, 64)) <= 8, axis=-1).sum()
+    assert near_background > 100_000  # the camera frame itself (MJPG-coded background) is on screen
 
 
 def test_q_key_quits_the_window_loop(monkeypatch, face_video, tiny_model):

@@ -90,3 +90,22 @@ def test_no_probabilities_draws_only_boxes():
     image = np.zeros((200, 200, 3), np.uint8)
     Overlay(LABELS).draw(image, FrameResult(0, 0.0, faces, LABELS))
     assert _has_color(image, color_for(5)) > 100 and _has_color(image, BAR_BACK) == 0
+
+
+def test_a_held_label_says_so_in_its_tag():
+    """The temporal stage may show a label whose bar is not the longest (held on other frames' evidence): the tag
+    then ends in "held" (a wider tag in the track colour); a label that is the argmax does not."""
+    box, color = [[200, 120, 300, 220]], color_for(3)
+    probs = np.array([[0.05, 0.05, 0.05, 0.1, 0.1, 0.6, 0.05]], np.float32)  # sad leads this frame
+    widths = {}
+    for name, label in (("argmax", 5), ("held", 3)):
+        result = _result(box, [3], probs)
+        result = FrameResult(0, 0.0, result.faces.replace(label_ids=[label]), LABELS, {})
+        assert result.faces.held.tolist() == [name == "held"]
+        image = np.full((360, 640, 3), 255, np.uint8)
+        Overlay(LABELS, bars=False).draw(image, result)
+        tag_rows = image[90:116]  # above the box line (y 119-121)
+        columns = np.flatnonzero(np.all(tag_rows == np.array(color, np.uint8), axis=-1).any(axis=0))
+        widths[name] = columns.max() - columns.min()
+    # "#3 sad 0.60" vs "#3 happy 0.10 held": longer by "ppy" and " held" (~8 characters)
+    assert widths["held"] > widths["argmax"] + 25

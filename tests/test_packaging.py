@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -14,10 +15,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel_names(tmp_path_factory) -> set[str]:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
-                    str(REPO)], check=True, capture_output=True)
-    (wheel,) = out.glob("realtime_fer-*.whl")
+    """The files of the wheel: the one ``.ci/run`` built from this checkout (``REALTIME_FER_WHEEL``, which
+    ``.ci/wheel_check`` then installs: built once), else one built here."""
+    built = os.environ.get("REALTIME_FER_WHEEL")
+    if built:
+        wheel = Path(built)
+        assert wheel.is_file(), f"REALTIME_FER_WHEEL={built}: expected a wheel file, got none"
+    else:
+        out = tmp_path_factory.mktemp("wheel")
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w",
+                        str(out), str(REPO)], check=True, capture_output=True)
+        (wheel,) = out.glob("realtime_fer-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         return set(archive.namelist())
 

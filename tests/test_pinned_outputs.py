@@ -1,9 +1,11 @@
 """The bytes ``--video``, ``--image``, ``batch`` and ``eval`` write, pinned by sha256 on generated inputs.
 
 These digests were recorded from the code before the app layer was regrouped (issue 19): a refactor
-must leave every one unchanged. Issue 18 changed, on purpose, the annotated pixels (the overlay's layout and
-text size) and the --image outputs (CenterFace is the stills default); the video tables stayed the same. They depend on this machine's floating point (ONNX Runtime, MediaPipe,
-libx264 builds): when a change of behaviour is intended, or the libraries change, rerun with
+must leave every one unchanged. Issue 17 changed the temporal defaults (log-probability leads, tau 0) on
+purpose: the video, batch and eval digests were re-recorded then (the image and ``--temporal off`` ones did
+not move). Issue 18 then changed, on purpose, the annotated pixels (the overlay's layout and text size) and
+the --image outputs (CenterFace is the stills default). They depend on this machine's floating point (ONNX
+Runtime, MediaPipe, libx264 builds): when a change of behaviour is intended, or the libraries change, rerun with
 ``PINNED_PRINT=1 python -m pytest -q tests/test_pinned_outputs.py -s`` and paste the printed table.
 
 Annotated videos are pinned by their decoded frames (the pixels of every frame, in order, and their
@@ -27,20 +29,20 @@ from tests.conftest import face_frame
 
 FRAMES, FPS = 40, 12.0
 EXPECTED = {
-    "video.csv": "26bac9ebbac5bdc05e568d8302642d644836684f46d14f6b023ce052e77f7db0",
-    "video.jsonl": "99e150465344adda01e4272dc2bb16fee803f62cb8893d451974e0d1353a9d5d",
-    "video.mp4": "0c1d0febe2a8fc47c903bfac9028694daeccb29f17db80a72e1b90731f81fc84",
-    "video_live.csv": "5598a35a39f42782bdf843045e61c57590ade33b0eb92a1d8e78b00c825a5e82",
+    "video.csv": "23f42597c688f7eb71737da1e8222d37e5c8880e6a9b0d07370aa4ecf3cea50a",
+    "video.jsonl": "7a0b901903087ec85dbdfa6d1beba74b2c7c3a609d3bcced6f99acf397996414",
+    "video.mp4": "22e1848acc8b4126de7783488ee62c5340904783ab1fe512247ce4d214485b50",
+    "video_live.csv": "23f42597c688f7eb71737da1e8222d37e5c8880e6a9b0d07370aa4ecf3cea50a",
     "video_off.jsonl": "52dc7fa76011123c8fcaa5f541f4f67e35fead55e67cc1f920431d1a220d17a5",
     "image.csv": "e1d382882d4b90bb5416f1b1635a8ea06a1e127e452040a25a8112412df4a6c3",
     "image.jpg": "3467e276d68dc0a1ae65c6fea804ab9db672001a634bf0fc47f2ce9bc24a821a",
     "images.jsonl": "9df2518df00e3b179cb1ef21ced5a2ee041d13a1f1b1dc34915d783c0b9b77a0",
     "images/a.png": "84cd4379199c0c5744009664eef16c8cc484e8815a30b11ac16219d3fde754a2",
     "images/b.png": "b039557970019b233b9236a7bab0b92a697075b6141b822bb2b157a9ce37e6c4",
-    "batch.csv": "26bac9ebbac5bdc05e568d8302642d644836684f46d14f6b023ce052e77f7db0",
-    "batch.jsonl": "99e150465344adda01e4272dc2bb16fee803f62cb8893d451974e0d1353a9d5d",
-    "batch.annotated.mp4": "0c1d0febe2a8fc47c903bfac9028694daeccb29f17db80a72e1b90731f81fc84",
-    "eval.json": "1c14c68d9c944458e04d323d53ba23786bffc5fd550d48fd4a536681b867825f",
+    "batch.csv": "23f42597c688f7eb71737da1e8222d37e5c8880e6a9b0d07370aa4ecf3cea50a",
+    "batch.jsonl": "7a0b901903087ec85dbdfa6d1beba74b2c7c3a609d3bcced6f99acf397996414",
+    "batch.annotated.mp4": "22e1848acc8b4126de7783488ee62c5340904783ab1fe512247ce4d214485b50",
+    "eval.json": "6838a22bea959b58cf7680c07d5ae21daf9187bf26d2e131adb0a67897e658c5",
 }
 
 

@@ -61,7 +61,9 @@ def test_smoothing_zero_is_temporal_off(capsys, tmp_path, face_video, tiny_model
 
 @pytest.mark.parametrize("args, fragment", [
     (["--video", "x.mp4", "--tau", "-1"], "--tau"),
-    (["--video", "x.mp4", "--switch-margin", "1.5"], "--switch-margin"),
+    (["--video", "x.mp4", "--switch-margin", "11"], "--switch-margin"),
+    (["--video", "x.mp4", "--evidence", "prob", "--switch-margin", "1.5"], "--switch-margin"),
+    (["--video", "x.mp4", "--evidence", "nats"], "invalid choice"),
     (["--video", "x.mp4", "--min-hold", "nan"], "--min-hold"),
     (["--video", "x.mp4", "--temporal", "causal"], "invalid choice"),
     (["--camera", "0", "--temporal", "offline"], "--temporal offline"),
@@ -78,17 +80,17 @@ def test_video_defaults_to_the_offline_filter_and_its_labels_are_filter_track_of
                                                                                               face_video, tiny_model):
     table = tmp_path / "default.csv"
     code, _, err = run_cli(capsys, "--video", face_video, "--csv", table, "--model", tiny_model, "--lag", "0.5",
-                           "--switch-margin", "0.05", "--min-hold", "0.2")
+                           "--switch-margin", "0.05", "--min-hold", "0.2", "--tau", "0.3")
     assert code == 0, err
     rows = read_csv(table)[1]
     labels, raw = labels_and_raw(rows)
     times = np.array([float(r["time_ms"]) for r in rows])
-    settings = OFFLINE_DEFAULT.with_(lag_s=0.5, margin=0.05, min_hold_s=0.2)
+    settings = OFFLINE_DEFAULT.with_(lag_s=0.5, margin=0.05, min_hold_s=0.2, tau_s=0.3)
     probs, expected = filter_track_offline(times, raw, settings)
     assert labels == [LABELS7[k] for k in expected]
     written = np.array([[float(r[f"prob_{n}"]) for n in LABELS7] for r in rows])
     assert written == pytest.approx(probs, abs=2e-4)
-    assert not np.allclose(written, raw, atol=1e-3)  # smoothed, not raw: the default is not "off"
+    assert not np.allclose(written, raw, atol=1e-3)  # smoothed (--tau 0.3), not raw
 
 
 def test_sigterm_mid_video_leaves_a_playable_video_with_every_recognized_frame(tmp_path, tiny_model):

@@ -51,3 +51,18 @@ def write_tiny_model(directory: Path, labels=LABELS7, size: int = 48, channels: 
                      sha256=file_sha256(path), model_file=path.name, training={"data": "synthetic test model"})
     path.with_suffix(".json").write_text(card.to_json())
     return path
+
+
+BRIGHTNESS_THRESHOLD = 0.42
+
+
+def write_brightness_model(directory: Path) -> Path:
+    """A real ONNX model whose answer is known: "happy" for a face crop brighter than 0.42 on average, else "sad".
+
+    logit_happy = 40 * mean pixel (0..1 grey, 48x48), logit_sad = 40 * 0.42, the others 0.
+    """
+    weights = np.zeros((48 * 48, len(LABELS7)), np.float32)
+    weights[:, LABELS7.index("happy")] = 40.0 / (48 * 48)
+    bias = np.zeros(len(LABELS7), np.float32)
+    bias[LABELS7.index("sad")] = 40.0 * BRIGHTNESS_THRESHOLD
+    return write_tiny_model(directory, weights=weights, bias=bias)

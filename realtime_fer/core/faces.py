@@ -101,6 +101,15 @@ class Faces:
         return self.probs if self.probs is not None else self.raw_probs
 
     @property
+    def held(self) -> np.ndarray:
+        """(n,) bool: the shown label (``label_ids``) is not the argmax of ``shown_probs``, i.e. the temporal stage
+        holds it on the evidence of other frames (all False without ``label_ids`` or probabilities)."""
+        probs = self.shown_probs
+        if self.label_ids is None or probs is None or not len(self):
+            return np.zeros(len(self), bool)
+        return self.label_ids != probs.argmax(axis=1)
+
+    @property
     def eyes(self) -> tuple[np.ndarray, np.ndarray]:
         """(image-left eyes (n, 2), image-right eyes (n, 2)) in frame pixels."""
         return self.keypoints[:, 0], self.keypoints[:, 1]

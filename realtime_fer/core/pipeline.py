@@ -50,8 +50,8 @@ class Recognizer:
         min_hits: detection rounds in a row a new track needs before its face is shown (1: at once; more keeps
             false faces that flicker for a frame or two off the screen).
         temporal: the causal temporal stage run on each frame (``temporal.TemporalSettings`` of mode "live"
-            or "off"; default ``LIVE_DEFAULT``: smoothing with time constants in seconds and a steady shown
-            label). The offline stage needs later frames: run the recognizer with ``OFF`` and feed its
+            or "off"; default ``LIVE_DEFAULT``: a steady shown label that switches once the new label's
+            log-probability lead pays a switch cost, in seconds of source time). The offline stage needs later frames: run the recognizer with ``OFF`` and feed its
             results to ``temporal.open_stage(settings, fps)``, as the CLI's loop does.
         detect_every: run the detector on every n-th frame; frames between reuse the
             tracks' predicted boxes (classification still runs on every frame).

@@ -11,8 +11,11 @@
 * ``ImageSink``: annotated stills, one file per input image.
 
 Columns (``table_columns(labels)``): frame, time_ms, track_id, x1, y1, x2, y2 (frame
-pixels, xyxy), det_score, label, confidence, prob_<label>... (smoothed),
-raw_<label>... (unsmoothed), plus ``file`` for image inputs.
+pixels, xyxy), det_score, label, confidence, prob_<label>... (smoothed; with the default ``tau`` 0 the raw
+ones), raw_<label>... (unsmoothed), plus ``file`` for image inputs. ``label`` is the label the temporal stage
+shows (what the overlay's tag says) and ``confidence`` is its ``prob_`` value; where ``label`` is not the
+largest ``prob_`` column the label is *held* on the evidence of other frames (the overlay's tag then ends in
+"held"; ``Faces.held``).
 
 ``check_output(path, overwrite)`` refuses to clobber existing files; call it for every
 output before any work starts.
@@ -84,8 +87,8 @@ def _rounded(value: float, digits: int) -> float | None:
 def table_rows(result: FrameResult, name: str | None = None) -> list[list]:
     """One list of values per face of ``result``, in ``table_columns`` order.
 
-    Box coordinates are rounded to 0.1 px, probabilities to 1e-4; ``label`` /
-    ``confidence`` come from the smoothed probabilities (raw when unsmoothed).
+    Box coordinates are rounded to 0.1 px, probabilities to 1e-4; ``label`` is the shown label
+    (``faces.label_ids``, possibly held: not the largest ``prob_``), ``confidence`` its ``prob_`` value.
     Missing probabilities (a face that was not classified) are None.
     """
     faces, n_classes = result.faces, len(result.labels)

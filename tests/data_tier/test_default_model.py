@@ -8,8 +8,10 @@ model, kept for the FER2013 benchmark and the paper comparison.  Each has its si
 The first tests need only the repository; the data-tier ones re-score each model on FER2013
 PublicTest (``../shared/data/fer2013/val``) and on ExpW val through the runtime's detector
 (``../shared/data/expw``), check that the figures written into the sidecars are exactly what the
-models give, that the FER2013 model beats the `fer` package's model on FER2013, and that the
-default model stays above a floor on ExpW val, far from the FER2013 model's figure there.
+models give, that the FER2013 model beats the `fer` package's model on FER2013, that every model stays
+above its floors (``PUBLICTEST_FLOOR``, ``EXPW_FLOOR``: which split chose which model is said there), the
+default far from the FER2013 model's figure on ExpW, and that the default holds a floor on ExpW val faces turned
+by +-20 degrees: the floor a broken eye alignment fails (upright faces hardly notice it).
 """
 
 from pathlib import Path
@@ -27,9 +29,26 @@ ALL_MODELS = {**MODELS, **FER2013_MODELS}
 PEER = {"accuracy": 0.656, "macro_f1": 0.621}  # fer's emotion_model.hdf5 on PublicTest, original labels (issue 4)
 LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 EXPW = DATA / "expw"
-EXPW_FLOOR = {"accuracy": 0.41, "macro_f1": 0.42}  # a little under the recorded 0.4215 / 0.430 (int8 and float)
+# Floors: (accuracy, macro-F1) a little (~0.01) under what each model measured, written here and not read from the
+# sidecars (scripts/record_default_model.py rewrites those). Which split chose which model matters:
+# * the default (float32, int8): trained on FER2013 Training + ExpW train, checkpoint and test-time offsets chosen on
+#   ExpW val, so FER2013 PublicTest is its honest split and its ExpW val floor is optimistic;
+# * the FER2013-only models: checkpoint chosen on PublicTest, never saw ExpW: ExpW val is their honest split.
+PUBLICTEST_FLOOR = {  # measured: fer2013 labels / FER+ majority labels (contempt left out)
+    "float32": {"fer2013": (0.57, 0.48), "ferplus": (0.79, 0.65)},  # 0.5801 / 0.4944, 0.7998 / 0.6617
+    "int8": {"fer2013": (0.57, 0.48), "ferplus": (0.79, 0.65)},  # 0.5812 / 0.4962, 0.7998 / 0.6621
+    "fer2013-float32": {"fer2013": (0.67, 0.65), "ferplus": (0.65, 0.57)},  # 0.6795 / 0.6617, 0.6601 / 0.5818
+    "fer2013-int8": {"fer2013": (0.67, 0.65), "ferplus": (0.65, 0.58)},  # 0.6795 / 0.6597, 0.6664 / 0.5894
+}
+EXPW_FLOOR = {  # ExpW val through the runtime's detector and alignment (missed faces count as wrong)
+    "float32": (0.41, 0.42), "int8": (0.41, 0.42),  # 0.4215 / 0.4303, 0.4215 / 0.4306
+    "fer2013-float32": (0.305, 0.275), "fer2013-int8": (0.305, 0.28),  # 0.3144 / 0.2860, 0.3186 / 0.2905
+}
+EXPW_TURNED_DEGREES = 20.0
+EXPW_TURNED_FLOOR = (0.31, 0.355)  # the int8 default on ExpW val turned +-20 degrees: measured 0.3186 / 0.3676
 RECALL_FLOOR = 0.25  # issue 9: every class's recall on ExpW val (the default's lowest, disgust, is 0.28)
 FER2013_MODEL_ON_EXPW = 0.319  # the FER2013-only model's ExpW val accuracy (detect; int8 0.3186, float 0.3144)
+NAMES = {path: name for name, path in ALL_MODELS.items()}
 
 
 @pytest.fixture(scope="module", params=sorted(ALL_MODELS))
@@ -86,6 +105,8 @@ def test_recorded_publictest_figures_are_reproduced(classifier, labels):
     assert result["excluded"] == recorded["excluded"]
     if labels == "fer2013":
         assert result["n"] == 3579  # the complete PublicTest split
+    floor = PUBLICTEST_FLOOR[NAMES[classifier.model_path]][labels]
+    assert result["accuracy"] >= floor[0] and result["macro_f1"] >= floor[1], (result["accuracy"], result["macro_f1"])
     if labels == "fer2013" and classifier.model_path in FER2013_MODELS.values():
         assert result["accuracy"] > PEER["accuracy"] and result["macro_f1"] > PEER["macro_f1"]
 
@@ -104,8 +125,8 @@ def test_recorded_expw_val_figures_are_reproduced_and_the_default_model_holds_it
     assert result["n"] == recorded["n"] == 2166 and result["no_face"] == recorded["no_face"]
     assert result["accuracy"] == pytest.approx(recorded["accuracy"], abs=1e-6)
     assert result["macro_f1"] == pytest.approx(recorded["macro_f1"], abs=1e-6)
+    assert result["accuracy"] >= EXPW_FLOOR[name][0] and result["macro_f1"] >= EXPW_FLOOR[name][1]
     if name in MODELS:
-        assert result["accuracy"] >= EXPW_FLOOR["accuracy"] and result["macro_f1"] >= EXPW_FLOOR["macro_f1"]
         assert min(v["recall"] for v in result["per_class"].values()) >= RECALL_FLOOR
         assert result["accuracy"] > FER2013_MODEL_ON_EXPW + 0.08  # far from the FER2013 model's figure
     else:
@@ -171,3 +192,46 @@ def test_int8_model_agrees_with_the_float_model_on_a_real_video():
     float_probs, int8_probs = np.concatenate(probs[0]), np.concatenate(probs[1])
     assert len(float_probs) >= 190  # one face in (almost) every frame
     assert (float_probs.argmax(1) == int8_probs.argmax(1)).mean() >= 0.95
+
+
+def turned_expw_val(out: Path, degrees: float) -> Path:
+    """A copy of ExpW val in ``out`` (same layout) with each photo padded by 30 % grey and turned about its
+    labelled face, +``degrees`` and -``degrees`` alternately; the labelled box becomes the turned box's bounds."""
+    import csv
+
+    import cv2
+
+    with open(EXPW / "labels.csv", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["split"] == "val"]
+    (out / "faces").mkdir(parents=True)
+    for i, row in enumerate(rows):
+        image = cv2.imread(str(EXPW / row["path"]))
+        pad = int(0.3 * max(image.shape[:2]))
+        image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128, 128, 128))
+        x1, y1, x2, y2 = (float(row[k]) + pad for k in ("box_x1", "box_y1", "box_x2", "box_y2"))
+        turn = cv2.getRotationMatrix2D(((x1 + x2) / 2, (y1 + y2) / 2), degrees if i % 2 == 0 else -degrees, 1.0)
+        turned = cv2.warpAffine(image, turn, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+        corners = np.array([[x1, y1, 1], [x2, y1, 1], [x1, y2, 1], [x2, y2, 1]]) @ turn.T
+        row.update(box_x1=corners[:, 0].min(), box_y1=corners[:, 1].min(), box_x2=corners[:, 0].max(),
+                   box_y2=corners[:, 1].max(), width=turned.shape[1], height=turned.shape[0])
+        cv2.imwrite(str(out / row["path"]), turned, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    with open(out / "labels.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
+@pytest.mark.data
+def test_the_default_model_holds_its_floor_on_expw_val_faces_turned_20_degrees(tmp_path):
+    """Tilted heads through the runtime's detector and eye alignment. This is the floor a broken alignment fails
+    (issue 20, bug B: no rotation inside the detector's box gives 0.2881 / 0.3244 here, while upright ExpW val
+    moves by less than 0.001). Faces BlazeFace misses at this tilt count as wrong (measured: 564 of 2166)."""
+    from train.evaluate import evaluate
+
+    require(EXPW)
+    result = evaluate(MODELS["int8"], turned_expw_val(tmp_path / "expw", EXPW_TURNED_DEGREES), split="val",
+                      detect=True, batch_size=256)
+    assert result["n"] == 2166
+    accuracy, macro_f1 = EXPW_TURNED_FLOOR
+    assert result["accuracy"] >= accuracy and result["macro_f1"] >= macro_f1, result

@@ -1,7 +1,9 @@
 """Smoke-train on a tiny synthetic prepared set, export to ONNX with parity, evaluate; bad inputs.
 
-The synthetic classes are bright bands at different places of a 16x16 grey image, so a
-1-epoch model is a real (if weak) classifier and the ONNX graph has real inputs to compare.
+The synthetic classes are bright bands at different places of a 16x16 grey image, so the
+ONNX graph has real inputs to compare. One epoch is 6 steps: the smoke model is not expected to
+have learned them (measured: it answers one class for every image), so its metrics are checked
+against its own confusion matrix, not against chance.
 """
 
 from __future__ import annotations
@@ -73,7 +75,9 @@ def test_fit_writes_checkpoints_metrics_and_plots(trained):
     assert result["stopped"] == "epochs" and len(result["history"]) == 1
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["n"] == 30 and set(metrics["per_class"]) == set(LABELS)
-    assert 0.0 <= metrics["accuracy"] <= 1.0 and np.array(metrics["confusion"]).sum() == 30
+    confusion = np.array(metrics["confusion"])
+    assert confusion.sum(axis=1).tolist() == [10, 10, 10]  # rows: the true classes of the 30 val images
+    assert metrics["accuracy"] == pytest.approx(np.trace(confusion) / 30)
 
 
 def test_resume_continues_and_interrupt_keeps_last_checkpoint(trained, tmp_path):

@@ -116,22 +116,31 @@ def test_batched_mtcnn_call_groups_frames_by_shape():
     assert np.allclose(eyes[1], [(15 * 200 / 48, 17 * 200 / 48), (30 * 200 / 48, 20 * 200 / 48)])
 
 
-def test_align_chunk_rotates_found_faces_and_leaves_the_rest(tmp_path, monkeypatch):
-    crop, _ = rotated_crop(20.0, 64)
-    cv2.imwrite(str(tmp_path / "face.png"), crop)
-    cv2.imwrite(str(tmp_path / "flat.png"), np.full((64, 64, 3), 128, np.uint8))
+def correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.astype(np.float64).ravel(), b.astype(np.float64).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
-    class Picky(FakeMtcnn):
-        def detect_faces(self, rgb):
-            if isinstance(rgb, list):
-                return [self.detect_faces(one) for one in rgb]
-            return [] if rgb.std() == 0 else super().detect_faces(rgb)
 
-    monkeypatch.setattr(eye_alignment, "_DETECTOR", ("mtcnn", Picky()))
-    out = eye_alignment._align_chunk([str(tmp_path / "face.png"), str(tmp_path / "flat.png")], "gray", (32, 32), 160)
-    (face, eyes), (flat, none) = out
-    assert face.shape == (32, 32, 1) and face.dtype == np.uint8 and eyes is not None
-    assert flat is None and none is None
+@pytest.mark.slow
+def test_align_chunk_levels_rotated_faces_with_the_real_mtcnn_and_leaves_the_rest(tmp_path, monkeypatch, mtcnn):
+    """The data set's aligner (the worker of ``align_images``) with the real MTCNN: the astronaut's face crop
+    turned by +-20 degrees comes out as the upright crop does (eyes levelled about the same centre; measured
+    correlation 0.94-0.99, against 0.46-0.56 for the turned crop left as it is), a flat image comes out as None."""
+    names = {"turned": 20.0, "back": -20.0, "upright": 0.0}
+    for name, angle in names.items():
+        cv2.imwrite(str(tmp_path / f"{name}.png"), rotated_crop(angle, 128)[0])
+    cv2.imwrite(str(tmp_path / "flat.png"), np.full((128, 128, 3), 128, np.uint8))
+    monkeypatch.setattr(eye_alignment, "_DETECTOR", mtcnn)
+    out = eye_alignment._align_chunk([str(tmp_path / f"{n}.png") for n in (*names, "flat")], "gray", (48, 48), 160)
+    assert out[-1] == (None, None)
+    aligned = {name: face for name, (face, _eyes) in zip(names, out)}
+    assert all(face.shape == (48, 48, 1) and face.dtype == np.uint8 for face in aligned.values())
+    for name in ("turned", "back"):
+        as_is = cv2.cvtColor(cv2.resize(rotated_crop(names[name], 128)[0], (48, 48), interpolation=cv2.INTER_AREA),
+                             cv2.COLOR_BGR2GRAY)
+        assert correlation(as_is, aligned["upright"]) < 0.7  # the turn is visible in the input
+        assert correlation(aligned[name], aligned["upright"]) > 0.85, name  # and gone from the output
 
 
 def test_prepare_with_blazeface_counts_aligned_and_unaligned(tmp_path):

@@ -6,7 +6,7 @@ of ``realtime-fer`` (``command`` "main"), ``bench``, ``eval`` and ``batch`` with
 the option), once, before anything runs.
 
 ``--temporal live|offline|off`` picks the temporal mode (default: ``engine.modes.MODE_DEFAULTS``); ``--tau``,
-``--switch-margin``, ``--min-hold`` and ``--lag`` (offline) override that mode's defaults, and the older
+``--switch-margin``, ``--min-hold``, ``--evidence`` and ``--lag`` (offline) override that mode's defaults, and the older
 ``--smoothing F`` (a per-frame EMA weight) maps to ``--tau`` = that EMA's time constant at 30 fps
 (0 = ``--temporal off``).
 """
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import argparse
 
-from ...core.temporal import MAX_VIDEO_LAG_S, MODES, OFF, TemporalSettings, default_settings
+from ...core.temporal import (EVIDENCE, LIVE_BEFORE, MAX_LOG_MARGIN, MAX_VIDEO_LAG_S, MODES, OFF, OFFLINE_BEFORE,
+                              TemporalSettings, default_settings)
 from ...errors import InputError
 from ..engine.modes import MODE_DEFAULTS
 from ..engine.options import DETECTORS, PROVIDERS, RANGES, EncoderOptions, OutputOptions, RecognizerOptions, \
@@ -87,19 +88,23 @@ def add_encoder_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_temporal_arguments(group) -> None:
-    """Add --temporal, --tau, --switch-margin, --min-hold, --lag and --smoothing to ``group``."""
+    """Add --temporal, --tau, --switch-margin, --min-hold, --evidence, --lag and --smoothing to ``group``."""
     group.add_argument("--temporal", choices=MODES, default=None,
-                       help="temporal stage: live = causal smoothing + label hysteresis, offline = smoothing "
-                            "and best label sequence with --lag seconds of look-ahead (files only), off = raw "
+                       help="temporal stage: live = causal change detection on the label, offline = best label "
+                            "sequence with --lag seconds of look-ahead (files only), off = raw "
                             "(default: offline for --video, batch and eval, live otherwise)")
     group.add_argument("--tau", type=float, default=None, metavar="S",
-                       help="probability smoothing time constant in seconds (default: 0.3 live, 0.5 offline)")
+                       help="probability smoothing time constant in seconds (default 0: the raw probabilities)")
     group.add_argument("--switch-margin", type=float, default=None, metavar="F",
-                       help="lead in probability a new label needs over the shown one (default: 0.15 live, "
-                            "0.3 offline)")
+                       help="lead a new label needs over the shown one, in nats of log-probability (default 0.45; "
+                            "with --evidence prob: in probability, default 0.15 live, 0.3 offline)")
     group.add_argument("--min-hold", type=float, default=None, metavar="S",
-                       help="seconds that lead must last before the label switches (default: 0.4 live, 0.8 "
-                            "offline)")
+                       help="seconds of that lead a label switch costs (default 0.8; with --evidence prob: 0.4 "
+                            "live, 0.8 offline)")
+    group.add_argument("--evidence", choices=EVIDENCE, default=None,
+                       help="what a lead is measured in: log = log-probability (default: a confident brief "
+                            "expression switches fast, a wavering lead slowly), prob = probability (the defaults "
+                            "before issue 17: --tau 0.3/0.5 and the margins above)")
     group.add_argument("--lag", type=float, default=None, metavar="S",
                        help=f"offline: seconds each frame waits for its future (default 1; at most "
                             f"{MAX_VIDEO_LAG_S:g}: --video holds lag x fps decoded frames, ~190 MB per second of "
@@ -125,14 +130,18 @@ def temporal_settings(args, mode: str) -> TemporalSettings:
             return OFF
     if chosen == "off":
         return OFF
+    evidence = getattr(args, "evidence", None)
     checks = (("--tau", args.tau, 0.0, 60.0, "e.g. 0.3"),
-              ("--switch-margin", args.switch_margin, 0.0, 1.0, "e.g. 0.15"),
+              ("--switch-margin", args.switch_margin, 0.0, 1.0 if evidence == "prob" else MAX_LOG_MARGIN,
+               "e.g. 0.15" if evidence == "prob" else "e.g. 0.5"),
               ("--min-hold", args.min_hold, 0.0, 60.0, "e.g. 0.4"),
               ("--lag", args.lag, 0.0, 60.0 if mode == "eval" else MAX_VIDEO_LAG_S, "e.g. 1"))
     for option, value, low, high, hint in checks:
         if value is not None and not low <= value <= high:
             raise InputError(f"{option}: expected a number in [{low:g}, {high:g}], got {value}; {hint}")
     settings = default_settings(chosen)
+    if evidence == "prob":
+        settings = {"live": LIVE_BEFORE, "offline": OFFLINE_BEFORE}[chosen]
     if args.smoothing is not None and args.tau is None:
         settings = settings.with_(tau_s=TemporalSettings.tau_from_ema_weight(args.smoothing))
     changes = {k: v for k, v in (("tau_s", args.tau), ("margin", args.switch_margin),

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...core.temporal import TemporalSettings, default_settings, label_switches, open_stage
+from ...core.temporal import (LIVE_BEFORE, OFFLINE_BEFORE, TemporalSettings, default_settings, label_switches,
+                              open_stage)
 from ...errors import InputError
 
 ABAW_CLASSES = ("Neutral", "Anger", "Disgust", "Fear", "Happiness", "Sadness", "Surprise", "Other")
@@ -259,13 +260,14 @@ def scores(truth: np.ndarray, predicted: np.ndarray, known: set[int]) -> dict:
 
 
 def comparison_grid(main: TemporalSettings) -> list[TemporalSettings]:
-    """``main`` first, then raw, the defaults and a small grid of live and offline settings (no duplicates)."""
-    grid = [main, TemporalSettings("off"), default_settings("live"), default_settings("offline")]
-    grid += [TemporalSettings("live", tau, margin, hold) for tau in (0.15, 0.3, 0.6) for margin in (0.1, 0.25)
-             for hold in (0.2, 0.4)]
-    offline = default_settings("offline")
-    grid += [offline.with_(tau_s=tau, margin=margin) for tau in (0.25, 0.5, 1.0) for margin in (0.1, 0.2, 0.3)]
+    """``main`` first, then raw, the defaults, the defaults before issue 17 (``LIVE_BEFORE``, ``OFFLINE_BEFORE``:
+    probability leads) and a small grid of live and offline settings around the defaults (no duplicates)."""
+    live, offline = default_settings("live"), default_settings("offline")
+    grid = [main, TemporalSettings("off"), live, offline, LIVE_BEFORE, OFFLINE_BEFORE]
+    grid += [live.with_(tau_s=tau, margin=margin) for tau in (0.0, 0.1) for margin in (0.25, 0.5, 0.75, 1.0)]
+    grid += [offline.with_(tau_s=tau, margin=margin) for tau in (0.0, 0.1) for margin in (0.25, 0.5, 0.75, 1.0)]
     grid += [offline.with_(lag_s=lag) for lag in (0.5, 2.0)]
+    grid += [OFFLINE_BEFORE.with_(tau_s=tau, margin=margin) for tau in (0.25, 0.5) for margin in (0.1, 0.2)]
     unique: list[TemporalSettings] = []
     for settings in grid:
         if settings.mode == "off":
@@ -300,7 +302,7 @@ def evaluate(items: list[tuple[str, VideoFaces, np.ndarray, str | None]], labels
             pooled_pred.append(predicted)
         pooled = scores(np.concatenate(pooled_truth), np.concatenate(pooled_pred), known)
         results.append({"setting": settings.describe(), "mode": settings.mode, "tau_s": settings.tau_s,
-                        "margin": settings.margin, "min_hold_s": settings.min_hold_s,
+                        "margin": settings.margin, "min_hold_s": settings.min_hold_s, "evidence": settings.evidence,
                         "switches_per_min": round(switches / minutes, 2) if minutes else 0.0,
                         **pooled, "inputs": per_input})
     best = max(results, key=lambda r: (round(r["abaw_f1"], 6), round(r["f1_known"], 6), -r["switches_per_min"]))
@@ -309,10 +311,15 @@ def evaluate(items: list[tuple[str, VideoFaces, np.ndarray, str | None]], labels
 
 
 def parse_setting(spec: str) -> TemporalSettings:
-    """``MODE[:TAU[:MARGIN[:HOLD]]]`` -> TemporalSettings (parts left out: the mode's defaults); InputError if bad."""
+    """``MODE[/EVIDENCE][:TAU[:MARGIN[:HOLD[:LAG]]]]`` -> TemporalSettings (parts left out: the mode's defaults;
+    EVIDENCE ``log`` or ``prob``, ``prob`` starting from the defaults before issue 17); InputError if bad."""
     parts = spec.split(":")
     try:
-        base = default_settings(parts[0])
+        mode, _, evidence = parts[0].partition("/")
+        base = default_settings(mode)
+        if evidence and base.mode != "off":
+            base = {"live": LIVE_BEFORE, "offline": OFFLINE_BEFORE}[mode] if evidence == "prob" else \
+                base.with_(evidence=evidence)
         values = [float(v) for v in parts[1:]]
         if len(values) > 4:
             raise ValueError("too many parts")
@@ -321,9 +328,9 @@ def parse_setting(spec: str) -> TemporalSettings:
             raise ValueError("a lag is for the offline mode only")
         return base if base.mode == "off" else base.with_(**dict(zip(names, values)))
     except ValueError as exc:
-        raise InputError(f"--setting {spec}: expected MODE[:TAU[:MARGIN[:HOLD[:LAG]]]] with MODE live, offline or "
-                         f"off and numbers in range (LAG: offline), got {exc}; e.g. --setting live:0.3:0.15:0.4 or "
-                         "offline:0.5:0.3:0.8:2") from None
+        raise InputError(f"--setting {spec}: expected MODE[/EVIDENCE][:TAU[:MARGIN[:HOLD[:LAG]]]] with MODE live, "
+                         f"offline or off, EVIDENCE log or prob and numbers in range (LAG: offline), got {exc}; e.g. "
+                         "--setting live:0:0.5:0.8 or offline:0:1 or offline/prob:0.5:0.3:0.8:2") from None
 
 
 def length_warning(name: str, labels: int, faces: VideoFaces, max_frames: int | None) -> str | None:

@@ -1,7 +1,8 @@
 """Drawing recognizer results onto BGR frames, cheaply and in place.
 
 Per face: a box in the track's colour, a tag ``#<track id> <label> <confidence>``
-(the track colour with black or white text, whichever contrasts more) and a panel with
+(``... held`` when the temporal stage holds a label that is not the largest bar: ``Faces.held``;
+the track colour with black or white text, whichever contrasts more) and a panel with
 one probability bar per class. A HUD shows caller-supplied lines (fps, latency,
 provider). ``layout.plan`` decides where tags, panels and the HUD go: outside every
 face box where there is room; a face whose panel fits nowhere shows its tag only.
@@ -124,12 +125,13 @@ class Overlay:
         # per-frame array work once for all faces; the loop only draws
         boxes = np.rint(faces.boxes).astype(np.int64).tolist()
         track_ids = faces.track_ids.tolist()
+        held = faces.held.tolist()  # the label is held on other frames' evidence: say so, its bar may not be longest
         bar_lengths = best_classes = None
         if self.bars and probs is not None and len(faces):
             bar_lengths = np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist()
             shown = faces.label_ids if faces.label_ids is not None else np.argmax(probs, axis=1)
             best_classes = shown.tolist()
-        tags, tag_sizes, where = self._place(width, height, m, boxes, track_ids, top, bar_lengths is not None,
+        tags, tag_sizes, where = self._place(width, height, m, boxes, track_ids, top, held, bar_lengths is not None,
                                              hud_lines)
         for k, (x1, y1, x2, y2) in enumerate(boxes):
             cv2.rectangle(image, (x1, y1), (x2, y2), color_for(track_ids[k]), m.thickness, cv2.LINE_8)
@@ -142,12 +144,14 @@ class Overlay:
             self._hud(image, hud_lines, where.hud, m)
         return image
 
-    def _place(self, width, height, m: _Metrics, boxes, track_ids, top, panels: bool, hud_lines):
+    def _place(self, width, height, m: _Metrics, boxes, track_ids, top, held, panels: bool, hud_lines):
         """(tag texts, tag sizes, ``layout.Plan``) of one frame's faces."""
         tags = []
         for k in range(len(boxes)):
             tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
-            tags.append(tag + (f" {top[k][0]} {top[k][1]:.2f}" if k < len(top) else ""))
+            if k < len(top):
+                tag += f" {top[k][0]} {top[k][1]:.2f}" + (" held" if held[k] else "")
+            tags.append(tag)
         tag_sizes = [self._tag_size(tag, self._tag_metrics(box, m)) for tag, box in zip(tags, boxes)]
         panel = self._panel(m) if panels else None
         hud_size = self._hud_size(hud_lines, m) if self.hud and hud_lines else None
@@ -164,8 +168,8 @@ class Overlay:
         faces = result.faces
         boxes = np.rint(faces.boxes).astype(np.int64).tolist()
         panels = self.bars and faces.shown_probs is not None and len(faces) > 0
-        _, sizes, where = self._place(width, height, m, boxes, faces.track_ids.tolist(), result.top(), panels,
-                                      hud_lines)
+        _, sizes, where = self._place(width, height, m, boxes, faces.track_ids.tolist(), result.top(),
+                                      faces.held.tolist(), panels, hud_lines)
         grow = lambda corner, size: (corner[0], corner[1], corner[0] + size[0], corner[1] + size[1])  # noqa: E731
         panel_size = self._panel(m).shape[1::-1]
         return {"tags": [grow(c, s) for c, s in zip(where.tags, sizes)],

@@ -10,8 +10,8 @@ the stream ends (``flush``); it is then filtered with everything known at that m
 * labels: fixed-lag Viterbi. The forward score vector of the track (best path score ending in each
   class, up to the last released frame, kept only for the label released there) is
   kept; at a release the Viterbi recursion runs on from it over the window with the window's
-  smoothed probabilities (``VITERBI_ON``), and the path is backtracked from the best class at the
-  newest frame down to the released frame. With the whole
+  smoothed probabilities (``VITERBI_ON``; their logs with evidence "log": ``timing.evidence_of``), and the
+  path is backtracked from the best class at the newest frame down to the released frame. With the whole
   track buffered this is exactly ``whole.sticky_labels`` of the smoothed probabilities.
 
 So a lag longer than the track (``filter_track_offline`` with ``lag_s`` >= its length, or a file
@@ -29,7 +29,7 @@ import numpy as np
 
 from ..faces import Faces
 from .settings import OFFLINE_DEFAULT, TemporalSettings
-from .timing import DEFAULT_FPS, ema_weights, frame_durations
+from .timing import DEFAULT_FPS, ema_weights, evidence_of, frame_durations
 
 VITERBI_ON = "window"
 """Which probabilities the label decoder scores: "window" (the released frame's smoothed probabilities, as
@@ -86,7 +86,7 @@ class LaggedTrack:
             raise ValueError(f"viterbi_on: expected one of {', '.join(VITERBI_SOURCES)}, got {viterbi_on!r}")
         self.settings, self.viterbi_on = settings, viterbi_on
         self.lag_ms = settings.lag_s * 1000.0
-        self.cost = settings.margin * settings.min_hold_s
+        self.cost = settings.switch_cost
         self._times: collections.deque = collections.deque()  # window: ms, oldest first
         self._raw: collections.deque = collections.deque()
         self._forward: collections.deque = collections.deque()
@@ -147,6 +147,7 @@ class LaggedTrack:
             probs = np.stack(self._forward if self.viterbi_on == "forward" else self._raw)
         if self.cost <= 0.0:
             return probs[:count].argmax(axis=1).astype(np.int64)
+        probs = evidence_of(probs, self.settings.evidence)
         previous = [] if self._released_ms is None else [self._released_ms]
         gains = (probs * frame_durations(np.concatenate([previous, times]))[len(previous):, None]).tolist()
         # The recursion in plain floats: C is small (7), so this is several times faster than numpy calls per frame.

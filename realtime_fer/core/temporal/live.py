@@ -1,4 +1,4 @@
-"""The live (causal) temporal filter: per-track EMA of the probabilities and label hysteresis."""
+"""The live (causal) temporal filter: per-track EMA of the probabilities and change detection on the shown label."""
 
 from __future__ import annotations
 
@@ -7,31 +7,44 @@ import math
 import numpy as np
 
 from ..faces import Faces
-from .settings import LIVE_DEFAULT, TemporalSettings
-from .timing import DEFAULT_FPS
+from .settings import LIVE_DEFAULT, WARM_UP_FLOOR, WARM_UP_S, TemporalSettings
+from .timing import DEFAULT_FPS, MAX_GAP_S, log_evidence
 
 
 class _LiveTrack:
-    """Causal state of one track: smoothed probs, shown label, the challenger and since when it leads."""
+    """Causal state of one track: smoothed probs, shown label, and the challengers' evidence.
 
-    __slots__ = ("probs", "shown", "last_ms", "challenger", "since_ms")
+    Evidence "log" (an online change detector, the live twin of the offline decoder): each class keeps the
+    evidence it has gathered against the shown label, ``S_c = max(0, S_c + dt * (ln p_c - ln p_shown))``
+    (``p`` the smoothed probabilities, floored at ``timing.LOG_FLOOR``); the class with the most evidence is
+    shown once it reaches the switch cost ``margin * min_hold_s`` (growing from a quarter of it over the track's
+    first ``WARM_UP_S``), and every ``S`` starts again from 0. A strong lead pays the cost fast, a weak one slowly,
+    a lead that comes and goes not at all. Evidence "prob": hysteresis, a new label is shown once it has been
+    the argmax and led the shown one by ``margin`` for ``min_hold_s`` without a break.
+    """
+
+    __slots__ = ("probs", "shown", "last_ms", "challenger", "since_ms", "first_ms", "gathered")
 
     def __init__(self):
         self.probs: np.ndarray | None = None
         self.shown = -1
-        self.last_ms = 0.0
+        self.last_ms = self.first_ms = 0.0
         self.challenger = -1
         self.since_ms = 0.0
+        self.gathered: np.ndarray | None = None  # (C,) float64 evidence per class against the shown one
 
     def start(self, time_ms: float, raw: np.ndarray) -> int:
         """First frame of the track: probs = raw, shown = its argmax."""
         self.probs = raw.astype(np.float32, copy=True)
         self.shown = int(np.argmax(self.probs))
-        self.last_ms, self.challenger = time_ms, -1
+        self.last_ms = self.first_ms = time_ms
+        self.challenger = -1
+        self.gathered = np.zeros(len(self.probs), np.float64)
         return self.shown
 
     def decide(self, time_ms: float, best: int, lead: float, settings: TemporalSettings) -> int:
-        """Hysteresis: ``best`` = argmax of the smoothed probs, ``lead`` = probs[best] - probs[shown]."""
+        """Hysteresis (evidence "prob"): ``best`` = argmax of the smoothed probs, ``lead`` = probs[best] -
+        probs[shown]."""
         if best == self.shown or lead < settings.margin:
             self.challenger = -1
         else:
@@ -42,6 +55,20 @@ class _LiveTrack:
         self.last_ms = time_ms
         return self.shown
 
+    def gather(self, time_ms: float, dt_s: float, settings: TemporalSettings) -> int:
+        """Change detection on log-probability leads (evidence "log"); see the class docstring."""
+        scores = log_evidence(self.probs)
+        gathered = np.maximum(self.gathered + dt_s * (scores - scores[self.shown]), 0.0)
+        gathered[self.shown] = 0.0
+        age_s = (time_ms - self.first_ms) / 1000.0
+        cost = settings.switch_cost * min(1.0, max(WARM_UP_FLOOR, age_s / WARM_UP_S))
+        best = int(gathered.argmax())
+        if gathered[best] > 0.0 and gathered[best] >= cost:
+            self.shown = best
+            gathered[:] = 0.0
+        self.gathered, self.last_ms = gathered, time_ms
+        return self.shown
+
     def step(self, time_ms: float, raw: np.ndarray, settings: TemporalSettings) -> tuple[np.ndarray, int]:
         """Feed one frame's (C,) raw probabilities at ``time_ms``; returns (smoothed (C,) float32, shown label)."""
         if self.probs is None or self.probs.shape != raw.shape:
@@ -50,6 +77,8 @@ class _LiveTrack:
         dt_s = (time_ms - self.last_ms) / 1000.0 if time_ms > self.last_ms else 1.0 / DEFAULT_FPS
         alpha = 1.0 if settings.tau_s <= 0.0 else -math.expm1(-dt_s / settings.tau_s)  # timing.ema_weights, for one gap
         self.probs = self.probs + np.float32(alpha) * (raw - self.probs)  # stays float32
+        if settings.evidence == "log":
+            return self.probs, self.gather(time_ms, min(dt_s, MAX_GAP_S), settings)
         best = int(self.probs.argmax())
         return self.probs, self.decide(time_ms, best, float(self.probs[best] - self.probs[self.shown]), settings)
 

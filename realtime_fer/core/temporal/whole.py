@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .settings import OFFLINE_DEFAULT, TemporalSettings
-from .timing import ema_weights, frame_durations
+from .timing import ema_weights, evidence_of, frame_durations
 
 
 def smooth_probs_offline(times_ms: np.ndarray, raw: np.ndarray, tau_s: float) -> np.ndarray:
@@ -33,7 +33,8 @@ def sticky_labels(times_ms: np.ndarray, probs: np.ndarray, switch_cost: float) -
     """The label sequence maximising ``sum_t dt_t * probs[t, label_t] - switch_cost * switches`` (Viterbi).
 
     Args:
-        times_ms: (T,) ms; probs: (T, C); switch_cost: probability-seconds one switch costs.
+        times_ms: (T,) ms; probs: (T, C) per-second scores (probabilities, or their logs: ``timing.evidence_of``);
+            switch_cost: score-seconds one switch costs.
     Returns:
         (T,) int64 class indices. Memory: (T, C) int8 back-pointers.
     """
@@ -68,5 +69,5 @@ def filter_track_whole(times_ms: np.ndarray, raw: np.ndarray,
     if settings.mode == "off":
         return raw.copy(), raw.argmax(axis=1).astype(np.int64)
     probs = smooth_probs_offline(times_ms, raw, settings.tau_s)
-    return probs, sticky_labels(times_ms, probs, settings.margin * settings.min_hold_s)
+    return probs, sticky_labels(times_ms, evidence_of(probs, settings.evidence), settings.switch_cost)
 
