@@ -56,31 +56,39 @@ def raw_argmax(rows) -> list[str]:
 
 def overlay_labels(video: Path, rows) -> list[tuple[str | None, str | None]]:
     """Per decoded frame of ``video``: (the class whose bar the overlay drew in the track's colour, the class whose
-    name makes the tag above the box as wide as it is), read from the pixels around the face box of ``rows``."""
+    name makes the tag as wide as it is), read from the pixels where ``Overlay.rects`` puts the panel and the tag
+    of the face box of ``rows``."""
     import av
 
-    from realtime_fer.apps.render.overlay import FONT, Overlay, color_for
+    from realtime_fer.apps.render.overlay import Overlay, color_for
+    from realtime_fer.core.faces import Faces, FrameResult
 
-    metrics = Overlay(LABELS7).metrics(*SIZE)
+    overlay = Overlay(LABELS7)
+    metrics = overlay.metrics(*SIZE)
     colour = np.array(color_for(int(rows[0]["track_id"])))
     out = []
     with av.open(str(video)) as container:
         for image, row in zip((f.to_ndarray(format="bgr24") for f in container.decode(video=0)), rows):
-            x1, y1, x2 = (int(round(float(row[k]))) for k in ("x1", "y1", "x2"))
+            box = np.array([[float(row[k]) for k in ("x1", "y1", "x2", "y2")]], np.float32)
+            probs = np.array([[float(row[f"prob_{n}"]) for n in LABELS7]], np.float32)
+            faces = Faces(box, np.ones(1), np.zeros((1, 2, 2)), np.array([int(row["track_id"])]), probs, probs,
+                          np.array([LABELS7.index(row["label"])]))
+            rects = overlay.rects(*SIZE, FrameResult(0, 0.0, faces, LABELS7))
             in_colour = np.abs(image.astype(int) - colour).max(axis=2) < 60
-            # the bar panel right of the box: one row of metrics.row_h pixels per class, the shown class's bar coloured
-            left = x2 + 2 * metrics.pad + metrics.abbrev_w
-            ys = np.nonzero(in_colour[y1:y1 + metrics.pad + metrics.row_h * len(LABELS7), left:left + 120])[0]
+            # the bar panel: one row of metrics.row_h pixels per class, the shown class's bar in the track colour
+            px1, py1, px2, py2 = rects["panels"][0]
+            ys = np.nonzero(in_colour[py1:py2, px1 + metrics.abbrev_w:px2])[0]
             bar = LABELS7[int((np.median(ys) - metrics.pad) // metrics.row_h)] if len(ys) > 20 else None
-            # the tag "#<id> <label> <confidence>" above the box: a filled rectangle as wide as its text
-            above = in_colour[max(y1 - 3 * metrics.text_h, 0):y1 - metrics.thickness, x1 - 4:x1 + 250]
-            width = int(above.sum(axis=1).max())  # a row of the tag's padding, above or below the text
+            # the tag "#<id> <label> <confidence>[ held]": a filled rectangle as wide as its text
+            tx1, ty1, _, ty2 = rects["tags"][0]
+            width = int(in_colour[ty1:ty2, max(tx1 - 4, 0):tx1 + 250].sum(axis=1).max())
 
-            def tag_width(name: str) -> int:
-                text = f"#{row['track_id']} {name} {float(row['confidence']):.2f}"
-                return cv2.getTextSize(text, FONT, metrics.font_scale, 1)[0][0] + 2 * metrics.pad
+            def tag_width(text: str) -> int:
+                return overlay._tag_size(text, metrics)[0]
 
-            tag = min(("happy", "sad"), key=lambda name: abs(tag_width(name) - width)) if width > 20 else None
+            texts = {f"#{row['track_id']} {name} {float(row['confidence']):.2f}{held}": name
+                     for name in ("happy", "sad") for held in ("", " held")}
+            tag = texts[min(texts, key=lambda text: abs(tag_width(text) - width))] if width > 20 else None
             out.append((bar, tag))
     return out
 
