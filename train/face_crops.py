@@ -20,6 +20,39 @@ class CropError(Exception):
     """An unreadable image; the message is one line (expected / got / what to do)."""
 
 
+def locate_face(detector, path: Path, target_box=None):
+    """The face of ``path`` the runtime's detector finds: ``(frame, box, left_eye, right_eye)`` or None.
+
+    Args:
+        detector: a ``realtime_fer.core.detect`` detector.
+        target_box: optional (4,) xyxy pixels of the labelled face: the detection that overlaps it most
+            (IoU >= MIN_TARGET_IOU) is used, and None is returned if none does. Without it, the most
+            confident detection is used.
+    Returns:
+        frame (H, W, 3) uint8 BGR; box (4,) float32 xyxy and eyes (2,) float32 (x, y) in its pixels.
+    Raises:
+        CropError: the file is not a readable image.
+    """
+    import cv2
+
+    from realtime_fer.core.track import iou_matrix
+
+    frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if frame is None:
+        raise CropError(f"image {path}: expected a readable image file, got unreadable bytes; remove or replace it")
+    faces = detector.detect(frame)
+    if len(faces.boxes) == 0:
+        return None
+    if target_box is None:
+        best = int(np.argmax(faces.scores))
+    else:
+        overlap = iou_matrix(np.asarray(target_box, np.float32).reshape(1, 4), faces.boxes)[0]
+        best = int(np.argmax(overlap))
+        if overlap[best] < MIN_TARGET_IOU:
+            return None
+    return frame, faces.boxes[best], faces.eyes[0][best], faces.eyes[1][best]
+
+
 class DetectCropper:
     """Full image -> one aligned face crop, or None when the face is not found.
 
@@ -44,36 +77,19 @@ class DetectCropper:
                    rgb=classifier.card.input.color == "rgb")
 
     def __call__(self, path: Path, target_box=None) -> np.ndarray | None:
-        """(H, W, C) uint8 crop of the face in ``path``.
+        """(H, W, C) uint8 crop of the face in ``path`` (the face :func:`locate_face` picks), or None.
 
-        Args:
-            target_box: optional (4,) xyxy pixels of the labelled face: the detection that overlaps it
-                most (IoU >= MIN_TARGET_IOU) is used, and None is returned if none does. Without it,
-                the most confident detection is used.
         Raises:
             CropError: the file is not a readable image.
         """
-        import cv2
-
         from realtime_fer.core.align import align_faces
-        from realtime_fer.core.track import iou_matrix
 
-        frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if frame is None:
-            raise CropError(f"image {path}: expected a readable image file, got unreadable bytes; remove or replace it")
-        faces = self.detector.detect(frame)
-        if len(faces.boxes) == 0:
+        found = locate_face(self.detector, path, target_box)
+        if found is None:
             return None
-        if target_box is None:
-            best = int(np.argmax(faces.scores))
-        else:
-            overlap = iou_matrix(np.asarray(target_box, np.float32).reshape(1, 4), faces.boxes)[0]
-            best = int(np.argmax(overlap))
-            if overlap[best] < MIN_TARGET_IOU:
-                return None
-        left, right = faces.eyes
-        crops = align_faces(frame, faces.boxes[best:best + 1], left[best:best + 1], right[best:best + 1],
-                            self.input_size, self.crop, grayscale=self.grayscale)
+        frame, box, left, right = found
+        crops = align_faces(frame, box[None], left[None], right[None], self.input_size, self.crop,
+                            grayscale=self.grayscale)
         return crops[0][..., ::-1] if (self.rgb and not self.grayscale) else crops[0]
 
     def close(self) -> None:

@@ -48,17 +48,15 @@ def dev_mask(photos: list[str], fraction: float = DEV_FRACTION, seed: int = 0) -
 
 
 def detect_expw(root: Path, split: str, progress=None) -> tuple[list[dict], list[tuple], dict]:
-    """Rows of ``split`` whose labelled face BlazeFace finds, with (frame path, box, left eye, right eye).
+    """Rows of ``split`` whose labelled face BlazeFace finds, with ``train.face_crops.locate_face``'s
+    (frame path, box, left eye, right eye) for each (the frame itself is not kept).
 
     Returns:
-        (kept rows, detections, left_out counts); a detection is float32 arrays in the photo's pixels.
+        (kept rows, detections, left_out counts); boxes and eyes are float32 in the photo's pixels.
     """
-    import cv2
-
     from realtime_fer.core.detect import create_detector
-    from realtime_fer.core.track import iou_matrix
 
-    from train.face_crops import MIN_TARGET_IOU, CropError
+    from train.face_crops import locate_face
 
     rows = [r for r in read_csv(root / "labels.csv", ["path", "label", "split", "photo", *BOX_COLUMNS])
             if r["split"] == split]
@@ -67,20 +65,14 @@ def detect_expw(root: Path, split: str, progress=None) -> tuple[list[dict], list
     kept, found, left_out = [], [], {"labelled_face_not_detected": 0}
     with create_detector("blazeface", range="auto") as detector:
         for i, row in enumerate(rows):
-            frame = cv2.imread(str(root / row["path"]), cv2.IMREAD_COLOR)
-            if frame is None:
-                raise CropError(f"image {root / row['path']}: expected a readable image, got unreadable bytes")
-            faces = detector.detect(frame)
+            located = locate_face(detector, root / row["path"], [float(row[c]) for c in BOX_COLUMNS])
             if progress:
                 progress(i + 1, len(rows))
-            target = np.asarray([[float(row[c]) for c in BOX_COLUMNS]], np.float32)
-            overlap = iou_matrix(target, faces.boxes)[0] if len(faces.boxes) else np.zeros(0)
-            if len(overlap) == 0 or overlap.max() < MIN_TARGET_IOU:
+            if located is None:
                 left_out["labelled_face_not_detected"] += 1
                 continue
-            best = int(np.argmax(overlap))
             kept.append(row)
-            found.append((root / row["path"], faces.boxes[best], faces.eyes[0][best], faces.eyes[1][best]))
+            found.append((root / row["path"], *located[1:]))
     return kept, found, left_out
 
 
