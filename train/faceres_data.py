@@ -76,16 +76,17 @@ def detect_expw(root: Path, split: str, progress=None) -> tuple[list[dict], list
     return kept, found, left_out
 
 
-def align_all(found: list[tuple], size: int, crop) -> np.ndarray:
-    """(n, size, size, 3) uint8 BGR crops of the detections (the runtime's ``align_faces``)."""
+def align_all(found: list[tuple], size: int, crop, grayscale: bool = False) -> np.ndarray:
+    """(n, size, size, C) uint8 crops of the detections (the runtime's ``align_faces``): C = 3 BGR, or 1 grey
+    when ``grayscale``."""
     import cv2
 
     from realtime_fer.core.align import align_faces
 
-    out = np.zeros((len(found), size, size, 3), np.uint8)
+    out = np.zeros((len(found), size, size, 1 if grayscale else 3), np.uint8)
     for i, (path, box, left, right) in enumerate(found):
         frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        out[i] = align_faces(frame, box[None], left[None], right[None], (size, size), crop, grayscale=False)[0]
+        out[i] = align_faces(frame, box[None], left[None], right[None], (size, size), crop, grayscale=grayscale)[0]
     return out
 
 
