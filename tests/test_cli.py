@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import signal
+import random
 import subprocess
 import sys
 import time
@@ -186,7 +187,7 @@ def test_folder_given_as_video(capsys, tmp_path, tiny_model):
 
 @pytest.mark.parametrize("make, message", [
     (lambda d: d / "missing.mp4", "no file"),
-    (lambda d: (d / "random.mp4").write_bytes(os.urandom(40_000)) and d / "random.mp4", "no decodable frame"),
+    (lambda d: (d / "random.mp4").write_bytes(random.Random(7).randbytes(40_000)) and d / "random.mp4", "no decodable frame"),
 ])
 def test_bad_video_inputs_are_one_line_errors(capsys, tmp_path, tiny_model, make, message):
     code, out, err = run_cli(capsys, "--video", make(tmp_path), "--output", tmp_path / "o.mp4", "--model", tiny_model)
