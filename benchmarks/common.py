@@ -30,7 +30,7 @@ def model_path(requested: str | None) -> tuple[Path, str]:
     from tests.tiny_model import write_tiny_model
 
     folder = Path(tempfile.mkdtemp(prefix="fer-bench-model-"))
-    return write_tiny_model(folder), "tiny test model (no models/expression.onnx yet)"
+    return write_tiny_model(folder), "tiny test model (no shipped model yet)"
 
 
 def recognizer(model: Path, detector_range: str = "short", **kwargs):

@@ -3,7 +3,7 @@
 The picture is ``skimage.data.astronaut()`` (NASA, public domain) plus a mirrored,
 smaller copy of it, annotated by the default model with the live mode's overlay.
 
-    python scripts/make_readme_assets.py [--model models/expression.onnx]
+    python scripts/make_readme_assets.py [--model models/expression-faceres.onnx]
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Score the shipped default models and write their record into models/.
 
-    python scripts/record_default_model.py --runs runs/realfaces [--model models/expression.onnx] [--export-summary export.json]
+    python scripts/record_default_model.py --runs runs/realfaces [--model models/expression-faceres.onnx] [--export-summary export.json]
     python scripts/record_default_model.py            # re-score: keep the recorded training stages and export
 
 Without ``--runs`` (the run folders are git-ignored and gone in a fresh checkout) the recorded
@@ -8,7 +8,7 @@ stage histories, export summary and best-checkpoint report are kept from the exi
 ``PREFIX-training-log.json`` / ``PREFIX-metrics.json`` and only the evaluations are redone (e.g.
 after ``python -m train.test_time`` wrapped the shipped graphs).
 
-For a model (default ``models/expression.onnx``) and its int8 twin (``*.int8.onnx``) it runs
+For a model (default ``models/expression-faceres.onnx``) and its int8 twin (``*.int8.onnx``) it runs
 ``train.evaluate`` on FER2013 PublicTest with the original and the FER+ majority labels and on
 ExpW val through the runtime's detector (``--detect``: the crops a user's faces get), scores
 the labelled sample photos (``scripts/score_sample_photos.py``, int8 model), merges the figures
@@ -89,7 +89,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", nargs="+", type=Path, help="training runs, first stage first (default: keep the "
                         "recorded stages)")
-    parser.add_argument("--model", type=Path, default=REPO / "models" / "expression.onnx")
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "expression-faceres.onnx")
     parser.add_argument("--val", type=Path, default=REPO.parent / "shared" / "data" / "fer2013" / "val")
     parser.add_argument("--expw", type=Path, default=REPO.parent / "shared" / "data" / "expw")
     parser.add_argument("--export-summary", type=Path, help="JSON printed by python -m train.export")

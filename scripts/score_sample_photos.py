@@ -1,6 +1,6 @@
 """Run the runtime on the sample photos whose expression is known and print what it says.
 
-    python scripts/score_sample_photos.py [--model models/expression.int8.onnx] [--json]
+    python scripts/score_sample_photos.py [--model models/expression-faceres.int8.onnx] [--json]
 
 The photos and their labels are listed in ``../shared/data/README.md`` (labels read from the
 file names); ``two_people.jpg`` holds two calm faces that must not read as angry or sad.  Each

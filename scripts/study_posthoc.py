@@ -1,7 +1,7 @@
 """Post-hoc levers on trained models, measured on the runtime's own crops: flip averaging, ensembles,
 prior (logit) adjustment.
 
-    python scripts/study_posthoc.py [--models models/expression.onnx models/expression-fer2013.onnx]
+    python scripts/study_posthoc.py [--models models/expression-compact.onnx models/expression-fer2013.onnx]
                                     [--cache runs/posthoc] [--json OUT.json]
 
 Crops are made once and cached (``--cache``): ExpW ``val`` through BlazeFace + eye alignment
@@ -170,7 +170,7 @@ def smallest_offset(probs: np.ndarray, y_true: np.ndarray, found: np.ndarray, fl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", type=Path,
-                        default=[REPO / "models" / "expression.onnx", REPO / "models" / "expression-fer2013.onnx"])
+                        default=[REPO / "models" / "expression-compact.onnx", REPO / "models" / "expression-fer2013.onnx"])
     parser.add_argument("--cache", type=Path, default=REPO / "runs" / "posthoc")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

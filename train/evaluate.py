@@ -285,7 +285,7 @@ def write_per_image(path: str | Path, dataset: LabelledSet, y_true, y_pred, prob
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="models/expression.onnx", help="ONNX model; its sidecar is the .json next to it")
+    p.add_argument("--model", default="models/expression-faceres.onnx", help="ONNX model; its sidecar is the .json next to it")
     p.add_argument("--data", required=True, help="class folders or a FER2013-style folder (labels.csv here or in the parent)")
     p.add_argument("--labels", default="auto", choices=LABEL_CHOICES,
                    help="labels.csv label column: fer2013 (original), ferplus (majority), label (ExpW); "

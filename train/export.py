@@ -1,7 +1,7 @@
 """Export a trained run to ONNX plus its sidecar: ``python -m train.export --run runs/default``.
 
-Writes ``--out`` (default ``models/expression.onnx``) and the sidecar next to it
-(``models/expression.json``, a ``realtime_fer.core.model_card.ModelCard``):
+Writes ``--out`` (default ``models/expression-faceres.onnx``) and the sidecar next to it
+(``models/expression-faceres.json``, a ``realtime_fer.core.model_card.ModelCard``):
 
 * The graph takes NHWC float32 ``input`` (n, H, W, C) = uint8 crop / 255 in the
   prepared data's colour order and returns ``probs`` (n, K) probabilities: the
@@ -348,7 +348,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.export", description=__doc__.splitlines()[0])
     p.add_argument("--run", default="runs/default", help="training run folder (default runs/default)")
     p.add_argument("--checkpoint", default="best.keras", help="checkpoint file inside the run (default best.keras)")
-    p.add_argument("--out", default="models/expression.onnx", help="ONNX path; the sidecar gets .json")
+    p.add_argument("--out", default="models/expression-faceres.onnx", help="ONNX path; the sidecar gets .json")
     p.add_argument("--data", help="prepared data for parity/accuracy (default: the run's)")
     p.add_argument("--flip", action="store_true", help="bake test-time flip averaging into the graph (2x cost)")
     p.add_argument("--tolerance", type=float, default=1e-4, help="parity tolerance (default 1e-4)")

@@ -12,10 +12,12 @@ from ..errors import ModelError
 from .model_card import ModelCard, load_card
 from .onnx_session import Session, create_session, resolve_provider
 
-DEFAULT_MODEL = MODELS_DIR / "expression.onnx"
-"""The float32 default model: what GPU providers run, and the master the int8 file is made from."""
-DEFAULT_CPU_MODEL = MODELS_DIR / "expression.int8.onnx"
-"""Its int8 twin: ~2.8x faster on x86 CPUs at the same PublicTest accuracy (see ``models/MODELS.md``)."""
+DEFAULT_MODEL = MODELS_DIR / "expression-faceres.onnx"
+"""The float32 default model (the face-pretrained MobileNet, 160x160 BGR): what GPU providers run, and the
+master the int8 file is made from."""
+DEFAULT_CPU_MODEL = MODELS_DIR / "expression-faceres.int8.onnx"
+"""Its int8 twin: ~2.5x faster on x86 CPUs at the same accuracy (see ``models/MODELS.md``).
+``expression-compact(.int8).onnx`` is the 48x48 grey model for the slowest CPUs (``--model``)."""
 
 
 def default_model(provider: str) -> Path:

@@ -1,7 +1,7 @@
 """The sidecar JSON that travels with every expression model.
 
-``train/`` writes it next to the ONNX file (``expression.onnx`` ->
-``expression.json``); the runtime reads and validates it before the first
+``train/`` writes it next to the ONNX file (``expression-faceres.onnx`` ->
+``expression-faceres.json``); the runtime reads and validates it before the first
 frame, so training and inference cannot disagree silently about labels, input
 size, channels, colour order, normalisation or the face crop.
 
@@ -99,7 +99,7 @@ class ModelCard:
 
 
 def sidecar_path(model_path: str | Path) -> Path:
-    """``models/expression.onnx`` -> ``models/expression.json``."""
+    """``models/expression-faceres.onnx`` -> ``models/expression-faceres.json``."""
     return Path(model_path).with_suffix(".json")
 
 
