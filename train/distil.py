@@ -147,6 +147,10 @@ def prepare(args, progress=None) -> dict:
     mass = train_y.sum(axis=0)
     meta = {
         "format": "distil-prepared/1", "classes": CLASSES, "size": [STUDENT_SIDE, STUDENT_SIDE], "channels": 1,
+        "color": "gray", "data": {"fer2013": str(args.faceres_data), "expw": str(args.expw),
+                                  "group_photos": str(args.group_photos)},
+        "label_source": "the teacher's mirror-averaged probabilities mixed with FER+ vote distributions (FER2013 "
+                        "Training) and ExpW train human labels; the teacher's alone for group-photo faces",
         "teacher": {"model": str(args.teacher), "sha256": teacher.card.sha256, "mirror_average": True,
                     "dev_accuracy": teacher_dev},
         "targets": f"{w} x human label + {1 - w:.2f} x teacher where a human label exists; teacher alone for "
