@@ -117,3 +117,9 @@ def test_min_shown_s_is_validated_and_described():
         TemporalSettings("live", min_shown_s=-0.1)
     assert "min_shown=0s" in LIVE_DEFAULT.with_(min_shown_s=0.0).describe()
     assert "min_shown" not in LIVE_DEFAULT.describe() and "min_shown" not in OFFLINE_DEFAULT.describe()
+
+
+def test_a_switch_cost_of_zero_shows_the_argmax_without_a_hold():
+    times, raw = track([(0.5, {0: 0.9}), (0.1, {1: 0.9}), (0.5, {0: 0.9})])
+    labels = filter_track_live(times, raw, LIVE_DEFAULT.with_(margin=0.0))[1]
+    assert labels.tolist() == raw.argmax(axis=1).tolist()  # the 0.1 s run included

@@ -304,6 +304,7 @@ def evaluate(items: list[tuple[str, VideoFaces, np.ndarray, str | None]], labels
         pooled = scores(np.concatenate(pooled_truth), np.concatenate(pooled_pred), known)
         results.append({"setting": settings.describe(), "mode": settings.mode, "tau_s": settings.tau_s,
                         "margin": settings.margin, "min_hold_s": settings.min_hold_s, "evidence": settings.evidence,
+                        "min_shown_s": settings.min_shown_s,
                         "switches_per_min": round(switches / minutes, 2) if minutes else 0.0,
                         **pooled, "inputs": per_input})
     best = max(results, key=lambda r: (round(r["abaw_f1"], 6), round(r["f1_known"], 6), -r["switches_per_min"]))

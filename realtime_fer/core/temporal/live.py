@@ -64,7 +64,7 @@ class _LiveTrack:
         age_s = (time_ms - self.first_ms) / 1000.0
         cost = settings.switch_cost * min(1.0, max(WARM_UP_FLOOR, age_s / WARM_UP_S))
         best = int(gathered.argmax())
-        held = time_ms - self.shown_ms < settings.min_shown_s * 1000.0 - 1e-6
+        held = cost > 0.0 and time_ms - self.shown_ms < settings.min_shown_s * 1000.0 - 1e-6  # cost 0: the argmax
         if gathered[best] > 0.0 and gathered[best] >= cost and not held:
             self.shown, self.shown_ms = best, time_ms
             gathered[:] = 0.0

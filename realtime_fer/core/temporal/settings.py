@@ -44,7 +44,8 @@ class TemporalSettings:
             wavering one (0.55 against 0.45: 0.2 nats) needs.
         min_shown_s: live, evidence "log": a label once shown stays at least this long (0..10 s; the evidence
             for the others keeps gathering meanwhile), so no face shows a label for less (default ``MIN_SHOWN_S``;
-            0 = no hold). Offline, a switch pair costs twice the switch cost, which bounds runs the same way.
+            0 = no hold; none either with a switch cost of 0, which shows the argmax). Offline, a brief run costs
+            two switches, which bounds runs the same way.
     """
 
     mode: str = "live"
