@@ -172,7 +172,7 @@ def test_batch_takes_the_temporal_options_and_resumes_only_with_equal_ones(capsy
     record = read_manifest(out)["clip"]
     assert record["status"] == "done"
     assert record["settings"]["temporal"] == {"mode": "offline", "tau_s": 0.0, "margin": 0.45, "min_hold_s": 0.2,
-                                              "lag_s": 0.5, "evidence": "log"}
+                                              "lag_s": 0.5, "evidence": "log", "min_shown_s": 0.2}
     assert main(base + ["--lag", "0.5", "--min-hold", "0.2"]) == 0
     assert read_manifest(out)["clip"]["status"] == "skipped"  # equal settings: resumed
     assert main(base + ["--lag", "1", "--min-hold", "0.2"]) == 0

@@ -4,7 +4,7 @@ expression pays fast and a wavering lead slowly, live (change detection) and off
 import numpy as np
 import pytest
 
-from realtime_fer.core.temporal import (LIVE_DEFAULT, OFFLINE_DEFAULT, WARM_UP_S, TemporalSettings,
+from realtime_fer.core.temporal import (LIVE_DEFAULT, MIN_SHOWN_S, OFFLINE_DEFAULT, WARM_UP_S, TemporalSettings,
                                         LOG_FLOOR, filter_track_live, filter_track_offline, label_switches,
                                         log_evidence, sticky_labels)
 
@@ -87,3 +87,39 @@ def test_live_warm_up_lets_a_new_track_leave_its_first_frame_label():
     assert labels[0] == 1 and labels[int(0.3 * FPS)] == 0  # without the warm-up: 0.36 / ln(2) = 0.52 s
     settled = filter_track_live(times, raw, TemporalSettings("live", 0.0, 0.5, 0.8, evidence="prob"))[1]
     assert settled[int(0.3 * FPS)] == 1  # (the probability hysteresis: hold 0.8 s)
+
+
+def run_lengths_s(labels) -> list[float]:
+    """Seconds each shown run lasts, the last one (cut by the track's end) left out."""
+    changes = np.flatnonzero(np.diff(labels)) + 1
+    return (np.diff(np.concatenate([[0], changes])) / FPS).tolist()
+
+
+def test_live_holds_a_shown_label_min_shown_s_even_in_the_warm_up():
+    """A new face whose weak leads take turns every 0.15 s (lead ln 3 = 1.1 nats: the warm-up's quarter cost, 0.09,
+    is paid in 0.08 s): without the hold every turn is shown for ~0.15 s; with it no label is shown for less than
+    0.2 s, and the evidence gathered meanwhile still switches at once when the hold is over."""
+    turns = [(0.15, {c: 0.6, (c + 1) % 3: 0.2}) for c in (1, 2, 0, 1, 2, 0, 1, 2)]
+    times, raw = track([(0.2, {0: 0.6, 1: 0.2})] + turns)
+    free = filter_track_live(times, raw, LIVE_DEFAULT.with_(min_shown_s=0.0))[1]
+    assert min(run_lengths_s(free)) < 0.15 and label_switches(free) >= 4
+    held = filter_track_live(times, raw, LIVE_DEFAULT)[1]
+    assert MIN_SHOWN_S == 0.2 and min(run_lengths_s(held)) >= MIN_SHOWN_S - 1e-9
+    assert label_switches(held) < label_switches(free)
+    after = WARM_UP_S + 1.0  # and later, a confident 0.5 s expression is still shown, then left after the hold
+    times, raw = track([(after, {0: 0.9}), (0.5, {1: 0.9}), (1.0, {0: 0.9})])
+    labels = filter_track_live(times, raw, LIVE_DEFAULT)[1]
+    assert shown_on(times, labels, after, after + 0.5, 1) >= 0.6 and labels[-1] == 0
+
+
+def test_min_shown_s_is_validated_and_described():
+    with pytest.raises(ValueError, match="min_shown_s"):
+        TemporalSettings("live", min_shown_s=-0.1)
+    assert "min_shown=0s" in LIVE_DEFAULT.with_(min_shown_s=0.0).describe()
+    assert "min_shown" not in LIVE_DEFAULT.describe() and "min_shown" not in OFFLINE_DEFAULT.describe()
+
+
+def test_a_switch_cost_of_zero_shows_the_argmax_without_a_hold():
+    times, raw = track([(0.5, {0: 0.9}), (0.1, {1: 0.9}), (0.5, {0: 0.9})])
+    labels = filter_track_live(times, raw, LIVE_DEFAULT.with_(margin=0.0))[1]
+    assert labels.tolist() == raw.argmax(axis=1).tolist()  # the 0.1 s run included

@@ -264,6 +264,7 @@ def comparison_grid(main: TemporalSettings) -> list[TemporalSettings]:
     probability leads) and a small grid of live and offline settings around the defaults (no duplicates)."""
     live, offline = default_settings("live"), default_settings("offline")
     grid = [main, TemporalSettings("off"), live, offline, LIVE_BEFORE, OFFLINE_BEFORE]
+    grid += [live.with_(min_shown_s=0.0)]  # live without the minimum shown time (before it was added)
     grid += [live.with_(tau_s=tau, margin=margin) for tau in (0.0, 0.1) for margin in (0.25, 0.5, 0.75, 1.0)]
     grid += [offline.with_(tau_s=tau, margin=margin) for tau in (0.0, 0.1) for margin in (0.25, 0.5, 0.75, 1.0)]
     grid += [offline.with_(lag_s=lag) for lag in (0.5, 2.0)]
@@ -303,6 +304,7 @@ def evaluate(items: list[tuple[str, VideoFaces, np.ndarray, str | None]], labels
         pooled = scores(np.concatenate(pooled_truth), np.concatenate(pooled_pred), known)
         results.append({"setting": settings.describe(), "mode": settings.mode, "tau_s": settings.tau_s,
                         "margin": settings.margin, "min_hold_s": settings.min_hold_s, "evidence": settings.evidence,
+                        "min_shown_s": settings.min_shown_s,
                         "switches_per_min": round(switches / minutes, 2) if minutes else 0.0,
                         **pooled, "inputs": per_input})
     best = max(results, key=lambda r: (round(r["abaw_f1"], 6), round(r["f1_known"], 6), -r["switches_per_min"]))

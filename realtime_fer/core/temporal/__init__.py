@@ -15,9 +15,9 @@ source behave alike:
   the label sequence maximising ``sum_t dt_t * e_t[label_t] - margin * min_hold_s * (number of switches)``
   (Viterbi; ``e`` = log-probabilities or probabilities). Live, "log": each class gathers its evidence
   against the shown label (``S_c = max(0, S_c + dt * (ln p_c - ln p_shown))``) and is shown once it reaches
-  the cost (the lag-0 form of the offline decoder; a new track's cost grows over ``WARM_UP_S``); live, "prob":
-  hysteresis, a new label is shown once its smoothed probability has led the shown one by at least
-  ``margin`` for ``min_hold_s`` seconds.
+  the cost (the lag-0 form of the offline decoder; a new track's cost grows over ``WARM_UP_S``; a label once shown
+  stays ``min_shown_s``); live, "prob": hysteresis, a new label is shown once its smoothed probability has led the
+  shown one by at least ``margin`` for ``min_hold_s`` seconds.
 * ``lag_s`` (offline only): how many seconds of source time a frame waits for its future
   before it is filtered and released (``lagged.LaggedFilter``; ``filter_track_offline`` runs
   the same code). A lag longer than the track gives the whole-track result above.
@@ -45,8 +45,9 @@ one whole track), ``lagged`` (offline filter with a bounded look-ahead), ``stage
 from .lagged import (VITERBI_ON, VITERBI_SOURCES, LaggedFilter, LaggedTrack, backward_ema,  # noqa: F401
                      filter_track_offline, pending_capacity)
 from .live import LiveFilter, filter_track_live  # noqa: F401
-from .settings import (EVIDENCE, LIVE_BEFORE, LIVE_DEFAULT, MAX_LOG_MARGIN, MAX_VIDEO_LAG_S, MODES, OFF,  # noqa: F401
-                       OFFLINE_BEFORE, OFFLINE_DEFAULT, WARM_UP_S, TemporalSettings, default_settings)
+from .settings import (EVIDENCE, LIVE_BEFORE, LIVE_DEFAULT, MAX_LOG_MARGIN, MAX_VIDEO_LAG_S,  # noqa: F401
+                       MIN_SHOWN_S, MODES, OFF, OFFLINE_BEFORE, OFFLINE_DEFAULT, WARM_UP_S, TemporalSettings,
+                       default_settings)
 from .stage import LaggedStage, LiveStage, TemporalStage, filter_track, label_switches, open_stage  # noqa: F401
 from .timing import (DEFAULT_FPS, LOG_FLOOR, MAX_GAP_S, ema_weights, evidence_of, frame_durations,  # noqa: F401
                      log_evidence)

@@ -19,16 +19,17 @@ class _LiveTrack:
     (``p`` the smoothed probabilities, floored at ``timing.LOG_FLOOR``); the class with the most evidence is
     shown once it reaches the switch cost ``margin * min_hold_s`` (growing from a quarter of it over the track's
     first ``WARM_UP_S``), and every ``S`` starts again from 0. A strong lead pays the cost fast, a weak one slowly,
-    a lead that comes and goes not at all. Evidence "prob": hysteresis, a new label is shown once it has been
-    the argmax and led the shown one by ``margin`` for ``min_hold_s`` without a break.
+    a lead that comes and goes not at all. A label once shown stays at least ``min_shown_s`` (the evidence keeps
+    gathering meanwhile). Evidence "prob": hysteresis, a new label is shown once it has been the argmax and led the
+    shown one by ``margin`` for ``min_hold_s`` without a break.
     """
 
-    __slots__ = ("probs", "shown", "last_ms", "challenger", "since_ms", "first_ms", "gathered")
+    __slots__ = ("probs", "shown", "last_ms", "challenger", "since_ms", "first_ms", "gathered", "shown_ms")
 
     def __init__(self):
         self.probs: np.ndarray | None = None
         self.shown = -1
-        self.last_ms = self.first_ms = 0.0
+        self.last_ms = self.first_ms = self.shown_ms = 0.0
         self.challenger = -1
         self.since_ms = 0.0
         self.gathered: np.ndarray | None = None  # (C,) float64 evidence per class against the shown one
@@ -37,7 +38,7 @@ class _LiveTrack:
         """First frame of the track: probs = raw, shown = its argmax."""
         self.probs = raw.astype(np.float32, copy=True)
         self.shown = int(np.argmax(self.probs))
-        self.last_ms = self.first_ms = time_ms
+        self.last_ms = self.first_ms = self.shown_ms = time_ms
         self.challenger = -1
         self.gathered = np.zeros(len(self.probs), np.float64)
         return self.shown
@@ -63,8 +64,9 @@ class _LiveTrack:
         age_s = (time_ms - self.first_ms) / 1000.0
         cost = settings.switch_cost * min(1.0, max(WARM_UP_FLOOR, age_s / WARM_UP_S))
         best = int(gathered.argmax())
-        if gathered[best] > 0.0 and gathered[best] >= cost:
-            self.shown = best
+        held = cost > 0.0 and time_ms - self.shown_ms < settings.min_shown_s * 1000.0 - 1e-6  # cost 0: the argmax
+        if gathered[best] > 0.0 and gathered[best] >= cost and not held:
+            self.shown, self.shown_ms = best, time_ms
             gathered[:] = 0.0
         self.gathered, self.last_ms = gathered, time_ms
         return self.shown
