@@ -108,6 +108,11 @@ def group_faces(root: Path, side: int, crop, skip_photos: set[str]):
     return np.concatenate(teacher_crops), np.concatenate(student_crops), counts
 
 
+def meta_of(folder: Path) -> dict:
+    """The ``meta.json`` of a prepared folder."""
+    return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+
+
 def prepare(args, progress=None) -> dict:
     """Write ``args.out`` (see the module docstring); return its meta."""
     from realtime_fer.core.classify import ExpressionClassifier
@@ -147,7 +152,7 @@ def prepare(args, progress=None) -> dict:
     mass = train_y.sum(axis=0)
     meta = {
         "format": "distil-prepared/1", "classes": CLASSES, "size": [STUDENT_SIDE, STUDENT_SIDE], "channels": 1,
-        "color": "gray", "data": {"fer2013": str(args.faceres_data), "expw": str(args.expw),
+        "color": "gray", "data": {"fer2013": meta_of(args.faceres_data)["data"]["fer2013"], "expw": str(args.expw),
                                   "group_photos": str(args.group_photos)},
         "label_source": "the teacher's mirror-averaged probabilities mixed with FER+ vote distributions (FER2013 "
                         "Training) and ExpW train human labels; the teacher's alone for group-photo faces",
