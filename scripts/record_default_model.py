@@ -11,7 +11,7 @@ after ``python -m train.test_time`` wrapped the shipped graphs).
 For a model (default ``models/expression-faceres.onnx``) and its int8 twin (``*.int8.onnx``) it runs
 ``train.evaluate`` on FER2013 PublicTest with the original and the FER+ majority labels and on
 ExpW val through the runtime's detector (``--detect``: the crops a user's faces get), scores
-the labelled sample photos (``scripts/score_sample_photos.py``, int8 model), merges the figures
+the labelled sample photos (``scripts/score_sample_photos.py``, the int8 model, or the float one without it), merges the figures
 into each sidecar (keys ``val_publictest_fer2013``, ``val_publictest_ferplus``,
 ``expw_val_detect``), and writes, with PREFIX the model path without ``.onnx``:
 
@@ -113,7 +113,8 @@ def main() -> int:
                                for key in sets if f"{path.relative_to(REPO)}:{key}" in results})
     from scripts.score_sample_photos import IMAGES, score
 
-    photos = score(models["int8"]) if IMAGES.is_dir() and models["int8"].is_file() else None
+    cpu_model = models["int8"] if models["int8"].is_file() else models["float32"]  # what a CPU runs
+    photos = score(cpu_model) if IMAGES.is_dir() else None
     prefix = model.with_suffix("")
     previous = json.loads(Path(f"{prefix}-metrics.json").read_text(encoding="utf-8")) \
         if Path(f"{prefix}-metrics.json").is_file() else {}

@@ -1,10 +1,11 @@
 """The shipped models against their recorded claims.
 
-``models/expression-compact.onnx`` (float32) and ``models/expression-compact.int8.onnx`` (its int8
-twin) are the compact 48x48 grey model, the default until session 7 (chosen for real faces: FER+ vote
-distributions + ExpW), now the ``--model`` for the slowest CPUs; ``models/expression-fer2013(.int8).onnx`` is
-the FER2013-only model, kept for the FER2013 benchmark and the paper comparison.  Each has its sidecar.
-The default (the face-pretrained model) is tested in ``test_faceres_model.py``.
+``models/expression-compact.onnx`` is the compact 48x48 grey model distilled from the face-pretrained one (session
+7; float32 only: its int8 file lost more than the export's 0.5 points on ExpW dev), the ``--model`` for the slowest
+CPUs; ``models/expression-fer2013(.int8).onnx`` is the FER2013-only model, kept for the FER2013 benchmark and the
+paper comparison.  Each has its sidecar. The default (the face-pretrained model, ``DEFAULT``) is tested in
+``test_faceres_model.py``; the tests here that concern what every user gets (quantisation on a real video, tilted
+faces) run it.
 
 The first tests need only the repository; the data-tier ones re-score each model on FER2013
 PublicTest (``../shared/data/fer2013/val``) and on ExpW val through the runtime's detector
@@ -23,7 +24,8 @@ import pytest
 from tests.data_tier.samples import DATA, FER2013, require
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = {"float32": ROOT / "models" / "expression-compact.onnx", "int8": ROOT / "models" / "expression-compact.int8.onnx"}
+MODELS = {"float32": ROOT / "models" / "expression-compact.onnx"}
+DEFAULT = {"float32": ROOT / "models" / "expression-faceres.onnx", "int8": ROOT / "models" / "expression-faceres.int8.onnx"}
 FER2013_MODELS = {"fer2013-float32": ROOT / "models" / "expression-fer2013.onnx",
                   "fer2013-int8": ROOT / "models" / "expression-fer2013.int8.onnx"}
 ALL_MODELS = {**MODELS, **FER2013_MODELS}
@@ -32,22 +34,21 @@ LABELS7 = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 EXPW = DATA / "expw"
 # Floors: (accuracy, macro-F1) a little (~0.01) under what each model measured, written here and not read from the
 # sidecars (scripts/record_default_model.py rewrites those). Which split chose which model matters:
-# * the compact model (float32, int8): trained on FER2013 Training + ExpW train, checkpoint and test-time offsets chosen on
-#   ExpW val, so FER2013 PublicTest is its honest split and its ExpW val floor is optimistic;
+# * the compact model (float32, distilled): trained on FER2013 Training + ExpW train minus dev + group-photo faces,
+#   checkpoint chosen on ExpW dev, so ExpW val and FER2013 PublicTest are both honest for it;
 # * the FER2013-only models: checkpoint chosen on PublicTest, never saw ExpW: ExpW val is their honest split.
 PUBLICTEST_FLOOR = {  # measured: fer2013 labels / FER+ majority labels (contempt left out)
-    "float32": {"fer2013": (0.57, 0.48), "ferplus": (0.79, 0.65)},  # 0.5801 / 0.4944, 0.7998 / 0.6617
-    "int8": {"fer2013": (0.57, 0.48), "ferplus": (0.79, 0.65)},  # 0.5812 / 0.4962, 0.7998 / 0.6621
+    "float32": {"fer2013": (0.56, 0.445), "ferplus": (0.785, 0.63)},  # 0.5711 / 0.4583, 0.7957 / 0.6426
     "fer2013-float32": {"fer2013": (0.67, 0.65), "ferplus": (0.65, 0.57)},  # 0.6795 / 0.6617, 0.6601 / 0.5818
     "fer2013-int8": {"fer2013": (0.67, 0.65), "ferplus": (0.65, 0.58)},  # 0.6795 / 0.6597, 0.6664 / 0.5894
 }
 EXPW_FLOOR = {  # ExpW val through the runtime's detector and alignment (missed faces count as wrong)
-    "float32": (0.41, 0.42), "int8": (0.41, 0.42),  # 0.4215 / 0.4303, 0.4215 / 0.4306
+    "float32": (0.42, 0.425),  # 0.4326 / 0.4368
     "fer2013-float32": (0.305, 0.275), "fer2013-int8": (0.305, 0.28),  # 0.3144 / 0.2860, 0.3186 / 0.2905
 }
 EXPW_TURNED_DEGREES = 20.0
-EXPW_TURNED_FLOOR = (0.31, 0.355)  # the int8 default on ExpW val turned +-20 degrees: measured 0.3186 / 0.3676
-RECALL_FLOOR = 0.25  # issue 9: every class's recall on ExpW val (the default's lowest, disgust, is 0.28)
+EXPW_TURNED_FLOOR = (0.335, 0.38)  # the int8 default (face-pretrained) on ExpW val turned +-20 degrees: measured 0.3463 / 0.3930
+RECALL_FLOOR = 0.25  # issue 9: every class's recall on ExpW val (the compact model's lowest, disgust, is 0.26)
 FER2013_MODEL_ON_EXPW = 0.319  # the FER2013-only model's ExpW val accuracy (detect; int8 0.3186, float 0.3144)
 NAMES = {path: name for name, path in ALL_MODELS.items()}
 
@@ -68,7 +69,7 @@ def test_default_model_loads_with_its_sidecar(classifier):
         assert card.training["label_source"] == "fer2013" and "fer2013" in card.training["data"]
     else:
         assert "FER+" in card.training["label_source"] and "ExpW" in card.training["label_source"]
-        assert set(card.training["data"]) == {"fer2013", "expw"}
+        assert {"fer2013", "expw"} <= set(card.training["data"])
     if "quantization" in card.training:
         assert "uint8 activations" in card.training["quantization"]
     else:
@@ -77,11 +78,8 @@ def test_default_model_loads_with_its_sidecar(classifier):
     probs = classifier.predict(crops)
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
     mirrored = classifier.predict(np.ascontiguousarray(crops[:, :, ::-1]))
-    if classifier.model_path in MODELS.values():  # the compact model averages each face with its mirror image
-        assert card.training["test_time"]["mirror_average"] and card.training["test_time"]["log_prior_offsets"]
-        np.testing.assert_allclose(probs, mirrored, atol=1e-5)
-    else:
-        assert np.abs(probs - mirrored).max() > 1e-3
+    assert "test_time" not in card.training  # no mirror averaging in these graphs
+    assert np.abs(probs - mirrored).max() > 1e-3
 
 
 @pytest.mark.data
@@ -133,7 +131,7 @@ def test_calm_faces_of_two_people_do_not_read_as_angry_or_sad():
     from scripts.score_sample_photos import IMAGES, score
 
     require(IMAGES)
-    result = score(MODELS["int8"])
+    result = score(MODELS["float32"])
     assert len(result["calm"]["two_people.jpg"]["faces"]) == 2 and result["calm"]["two_people.jpg"]["ok"]
 
 
@@ -168,7 +166,7 @@ def test_int8_model_agrees_with_the_float_model_on_a_real_video():
     from tests.data_tier.samples import SAMPLES
 
     clip = require(SAMPLES) / "videos" / "WolfgangLanger_Pexels.mp4"
-    models = [ExpressionClassifier(MODELS[name], provider="cpu") for name in ("float32", "int8")]
+    models = [ExpressionClassifier(DEFAULT[name], provider="cpu") for name in ("float32", "int8")]
     detector, capture, probs = create_detector("blazeface", range="short"), cv2.VideoCapture(str(clip)), ([], [])
     try:
         for _ in range(200):
@@ -177,7 +175,8 @@ def test_int8_model_agrees_with_the_float_model_on_a_real_video():
                 break
             faces = detector.detect(frame)
             left, right = faces.eyes
-            crops = align_faces(frame, faces.boxes, left, right, models[0].input_size, models[0].crop, grayscale=True)
+            crops = align_faces(frame, faces.boxes, left, right, models[0].input_size, models[0].crop,
+                                grayscale=models[0].grayscale)
             for model, out in zip(models, probs):
                 out.append(model.predict(crops))
     finally:
@@ -224,7 +223,7 @@ def test_the_default_model_holds_its_floor_on_expw_val_faces_turned_20_degrees(t
     from train.evaluate import evaluate
 
     require(EXPW)
-    result = evaluate(MODELS["int8"], turned_expw_val(tmp_path / "expw", EXPW_TURNED_DEGREES), split="val",
+    result = evaluate(DEFAULT["int8"], turned_expw_val(tmp_path / "expw", EXPW_TURNED_DEGREES), split="val",
                       detect=True, batch_size=256)
     assert result["n"] == 2166
     accuracy, macro_f1 = EXPW_TURNED_FLOOR
