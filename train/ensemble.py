@@ -1,6 +1,6 @@
 """One ONNX graph that runs two expression models on one crop and adds their log-probabilities.
 
-``python -m train.ensemble --large models/expression-faceres.int8.onnx --small models/expression-compact.int8.onnx
+``python -m train.ensemble --large models/expression-faceres.int8.onnx --small models/expression-compact.onnx
 --weight 0.5 --out models/expression-ensemble.int8.onnx --chosen-on "..."``
 
 The runtime feeds the graph the *large* model's crop ((N, S, S, 3) float32 BGR in [0, 1], its sidecar's crop). The

@@ -35,7 +35,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     group = parser.add_argument_group("recognizer")
     group.add_argument("--model", metavar="PATH", help="ONNX expression model with its .json sidecar "
                        "(default: models/expression-faceres.int8.onnx on CPU, models/expression-faceres.onnx on CUDA/TensorRT; "
-                       "models/expression-compact.int8.onnx is ~4x faster for slow CPUs)")
+                       "models/expression-compact.onnx is ~3.5x faster for slow CPUs)")
     group.add_argument("--provider", choices=PROVIDERS, default="auto", help="ONNX Runtime provider (default auto)")
     group.add_argument("--detector", choices=DETECTORS, default=None,
                        help="face detector (default: centerface for --image, blazeface otherwise; see "
