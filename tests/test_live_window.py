@@ -130,9 +130,11 @@ def test_live_window_shows_the_overlay(tmp_path, tiny_model, xvfb_display):
                "--save-last-frame", str(last)]
     box_color = color_for(1)
     code, err, best_screen, best_count, window_seen = watch_the_window(xvfb_display, command, tmp_path)
-    if code == 0 and not window_seen:
-        # the screen stayed the bare white root while the app ran: its window never reached this X server
-        # (seen once in many runs on a machine where other test runs start Xvfb servers too), so once more.
+    for _ in range(2):
+        if code != 0 or window_seen:
+            break
+        # the screen stayed the bare white root while the app ran: its window never reached this X server (seen in
+        # a few full-suite runs on a loaded 2-core machine, never when the test runs alone), so up to twice more.
         # A blank (black) window is not this case: it counts as seen and fails below.
         last.unlink(missing_ok=True)
         code, err, best_screen, best_count, window_seen = watch_the_window(xvfb_display, command, tmp_path)
