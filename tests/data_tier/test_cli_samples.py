@@ -72,8 +72,12 @@ def test_camera_stand_in_on_the_pexels_clip(capsys, tmp_path, samples, tiny_mode
                              "--max-frames", "30", "--csv", table, "--model", tiny_model)
     assert code == 0, err
     rows = rows_of(table)
-    # the live mode shows a new face once it was found 3 frames in a row (--min-frames): from frame 2 on
-    assert [int(r["frame"]) for r in rows] == list(range(2, 30)) and {r["track_id"] for r in rows} == {"1"}
+    # the live mode shows a new face once it was found 3 frames in a row (--min-frames): every processed frame but
+    # the first two. Like a camera, the stand-in plays at the clip's pace and a loaded machine may skip a stale frame,
+    # so the frame numbers rise but need not be consecutive (seen once: frame 6 skipped).
+    frames = [int(r["frame"]) for r in rows]
+    assert len(frames) == 28 and frames == sorted(set(frames)) and frames[0] in (2, 3, 4), frames
+    assert {r["track_id"] for r in rows} == {"1"}
     assert "#1" in out
 
 
