@@ -143,12 +143,17 @@ def main() -> int:
                    Path(tmp))
         shutil.copy(Path(tmp) / "curves.png", f"{prefix}-training-log.png")
         shutil.copy(Path(tmp) / "confusion.png", f"{prefix}-metrics-confusion.png")
+    print_summary(results, photos, cpu_model.name)
+    return 0
+
+
+def print_summary(results: dict, photos: dict | None, photo_model: str) -> None:
+    """One line per evaluation, then the sample photos."""
     for key, result in results.items():
         print(f"{key}: n {result['n']}, accuracy {result['accuracy']:.4f}, macro-F1 {result['macro_f1']:.4f}, "
               f"{result['ms_per_face']} ms/face, recall {[round(v['recall'], 2) for v in result['per_class'].values()]}")
     if photos:
-        print(f"sample photos (int8): {photos['right']} of {photos['of']} right; calm faces: {photos['calm']}")
-    return 0
+        print(f"sample photos ({photo_model}): {photos['right']} of {photos['of']} right; calm faces: {photos['calm']}")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,15 @@ def meta_of(folder: Path) -> dict:
     return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
 
 
+def save_arrays(out: Path, train: dict[str, np.ndarray], val: dict[str, np.ndarray]) -> None:
+    """Save ``train`` shuffled (one seeded order for all its arrays) and ``val`` as they are, as ``NAME.npy`` in
+    ``out``; uint8 images (``*_x``) become float32 in [0, 1] (``train.fit``'s contract)."""
+    out.mkdir(parents=True, exist_ok=True)
+    order = np.random.default_rng(0).permutation(len(train["train_x"]))
+    for name, array in {**{k: v[order] for k, v in train.items()}, **val}.items():
+        np.save(out / f"{name}.npy", array.astype(np.float32) / np.float32(255) if name.endswith("_x") else array)
+
+
 def prepare(args, progress=None) -> dict:
     """Write ``args.out`` (see the module docstring); return its meta."""
     from realtime_fer.core.classify import ExpressionClassifier
@@ -138,16 +147,10 @@ def prepare(args, progress=None) -> dict:
                + [group_tp])
     source = np.concatenate([np.full(len(fer_x), 0), np.full(int((~dev).sum()) * args.expw_repeat, 1),
                              np.full(len(group_s), 2)]).astype(np.int8)
-    train_x = np.concatenate(parts_x).astype(np.float32) / np.float32(255)
-    train_y = np.concatenate(parts_y).astype(np.float32)
+    train_x, train_y = np.concatenate(parts_x), np.concatenate(parts_y).astype(np.float32)
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    order = np.random.default_rng(0).permutation(len(train_x))
-    np.save(out / "train_x.npy", train_x[order])
-    np.save(out / "train_y.npy", train_y[order])
-    np.save(out / "train_source.npy", source[order])
-    np.save(out / "val_x.npy", expw_s[dev].astype(np.float32) / np.float32(255))
-    np.save(out / "val_y.npy", expw_y[dev])
+    save_arrays(out, {"train_x": train_x, "train_y": train_y, "train_source": source},
+                {"val_x": expw_s[dev], "val_y": expw_y[dev]})
     teacher_dev = float((dev_tp.argmax(1) == expw_y[dev].argmax(1)).mean())
     mass = train_y.sum(axis=0)
     meta = {

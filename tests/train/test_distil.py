@@ -38,3 +38,19 @@ def test_teacher_probabilities_average_each_face_with_its_mirror(tmp_path):
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
     np.testing.assert_allclose(probs, mirrored, atol=1e-6)
     assert np.abs(probs - single).max() > 1e-4  # the tiny model is not mirror-symmetric by itself
+
+
+def test_arrays_are_saved_shuffled_together_and_images_scaled_to_unit_floats(tmp_path):
+    from train.distil import save_arrays
+
+    x = np.arange(5, dtype=np.uint8).reshape(5, 1, 1, 1) * 50
+    y = np.eye(5, dtype=np.float32)
+    save_arrays(tmp_path, {"train_x": x, "train_y": y, "train_source": np.arange(5, dtype=np.int8)},
+                {"val_x": x[:2], "val_y": y[:2]})
+    tx, ty, ts = (np.load(tmp_path / f"train_{n}.npy") for n in ("x", "y", "source"))
+    assert tx.dtype == np.float32 and tx.max() <= 1.0 and ts.dtype == np.int8
+    order = ts.astype(int)
+    assert sorted(order) == list(range(5)) and list(order) != list(range(5))  # shuffled, one order for all
+    np.testing.assert_allclose(tx[:, 0, 0, 0], order * 50 / 255, atol=1e-6)
+    assert (ty.argmax(1) == order).all()
+    np.testing.assert_allclose(np.load(tmp_path / "val_x.npy")[:, 0, 0, 0], [0, 50 / 255], atol=1e-6)
