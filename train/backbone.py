@@ -34,6 +34,9 @@ import numpy as np
 KNOWN_SHA256 = {
     "faceres.json": "5b83d49c0385d2e68a05122441b94226313677cae9fcc40b9587ad50079eb4df",
     "faceres.bin": "2c7d2d62b76c97528b736527aa09d310ea71743c9e3e79fb6c62d4b2d73af79b",
+    # the same layers and shapes with other, float32 weights; measured as no better start (docs/models.md)
+    "faceres-deep.json": "a98d8d87d533afeb6064822d33c80d45c5eaca4a436cef11c9c2084fff0c0dfe",
+    "faceres-deep.bin": "b0ea2cc4805891a0f22dc57b06b57806b967831305c40818400fda40aec341f4",
 }
 #: BGR means subtracted from 0..255 pixels before the first convolution.
 BGR_MEAN = (103.939, 116.779, 123.68)

@@ -94,6 +94,9 @@ class TrainConfig:
     precision: str = "float32"
     #: arch "faceres" only: copies of each ExpW train face in an epoch (FER2013 has ~8x as many faces).
     expw_repeat: int = 3
+    #: arch "faceres" only: the share of FER2013 Training faces kept in every epoch (an evenly spaced,
+    #: fixed subset; 1 = all). Lower it to weight the in-the-wild ExpW faces more in a late stage.
+    fer_fraction: float = 1.0
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 

@@ -84,8 +84,22 @@ class MixedImages:
         return out * np.float32(1 / 255)
 
 
-def load_prepared(folder: str | Path, size: int, expw_repeat: int = 3):
+def fer_subset(n: int, fraction: float) -> np.ndarray:
+    """Indices of an evenly spaced ``fraction`` of ``n`` FER2013 faces (all of them at 1.0).
+
+    Raises:
+        ValueError: ``fraction`` outside (0, 1].
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"config fer_fraction: expected a share of FER2013 faces in (0, 1], got {fraction}")
+    keep = max(1, int(round(n * fraction)))
+    return np.unique(np.round(np.linspace(0, n - 1, keep)).astype(np.int64))
+
+
+def load_prepared(folder: str | Path, size: int, expw_repeat: int = 3, fer_fraction: float = 1.0):
     """``train.faceres_data``'s folder at side ``size`` as a ``train.fit.Prepared`` (val = ExpW dev).
+
+    ``fer_fraction`` keeps that share of the FER2013 faces (:func:`fer_subset`); every ExpW train face is kept.
 
     Raises:
         FitError: the folder lacks the files for ``size``.
@@ -100,10 +114,14 @@ def load_prepared(folder: str | Path, size: int, expw_repeat: int = 3):
         raise FitError(f"prepared data {folder}: expected {', '.join(needed)}, missing {', '.join(missing)}; run "
                        f"python -m train.faceres_data with --sizes {size}")
     fer_x, fer_y = np.load(folder / "fer_x.npy"), np.load(folder / "fer_y.npy")
+    if fer_fraction != 1.0:
+        keep = fer_subset(len(fer_x), fer_fraction)
+        fer_x, fer_y = fer_x[keep], fer_y[keep]
     expw_x, expw_y = np.load(folder / f"expw_{size}.npy"), np.load(folder / "expw_y.npy")
     train_y = np.concatenate([fer_y] + [expw_y] * int(expw_repeat)).astype(np.float32)
     mass = train_y.sum(axis=0)
     meta = {**meta, "size": [size, size], "channels": 3, "expw_repeat": int(expw_repeat),
+            "fer_fraction": float(fer_fraction),
             "class_weights": {c: float(w) for c, w in zip(meta["classes"], mass.sum() / (len(mass) * mass))}}
     val_x = np.load(folder / f"dev_{size}.npy").astype(np.float32) / np.float32(255)
     return Prepared(train_x=MixedImages(fer_x, expw_x, expw_repeat), train_y=train_y, val_x=val_x,

@@ -90,7 +90,7 @@ def load_data(cfg: TrainConfig) -> Prepared:
     if cfg.model.arch == "faceres":
         from train.faceres_model import load_prepared as load_faceres
 
-        return load_faceres(cfg.data, cfg.model.input_size, cfg.expw_repeat)
+        return load_faceres(cfg.data, cfg.model.input_size, cfg.expw_repeat, cfg.fer_fraction)
     return load_prepared(cfg.data)
 
 

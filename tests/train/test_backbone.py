@@ -161,6 +161,27 @@ def test_mixed_images_resize_fer_faces_and_repeat_expw(tmp_path):
     assert data.val_x.shape == (14, SIZE, SIZE, 3) and data.meta["channels"] == 3
 
 
+def test_fer_fraction_keeps_an_evenly_spaced_share_of_fer2013_and_every_expw_face(tmp_path):
+    from train.faceres_model import fer_subset, load_prepared
+
+    folder = write_faceres_prepared(tmp_path / "prep")
+    data = load_prepared(folder, SIZE, expw_repeat=2, fer_fraction=1 / 3)
+    assert len(data.train_x) == 14 + 2 * 21 and len(data.train_y) == 56 and data.meta["fer_fraction"] == 1 / 3
+    kept = fer_subset(42, 1 / 3)
+    assert len(kept) == 14 and kept[0] == 0 and kept[-1] == 41 and np.all(np.diff(kept) >= 3)
+    fer_y = np.load(folder / "fer_y.npy")
+    np.testing.assert_array_equal(data.train_y[:14], fer_y[kept])
+    # the labels follow their faces: the class band of FER2013 face kept[5] is where its label says
+    face = data.train_x[np.array([5])][0, :, :, 0]
+    band = SIZE // len(CLASSES)
+    row_means = [face[band * k:band * (k + 1)].mean() for k in range(len(CLASSES))]
+    assert int(np.argmax(row_means)) == int(fer_y[kept[5]].argmax())
+    np.testing.assert_array_equal(fer_subset(42, 1.0), np.arange(42))
+    for bad in (0.0, 1.5, -0.2):
+        with pytest.raises(ValueError, match="fer_fraction: expected a share of FER2013 faces in \\(0, 1\\]"):
+            fer_subset(42, bad)
+
+
 def test_smoke_finetune_export_parity_and_runtime(fixture_json, tmp_path):
     from realtime_fer.core.classify import ExpressionClassifier
 
