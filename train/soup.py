@@ -89,7 +89,8 @@ def make_soup(runs: Sequence[Path], checkpoints: Sequence[str], out: Path) -> di
 
     for run in runs:
         if not (run / "config.json").is_file():
-            raise SoupError(f"--runs: expected a training run folder with config.json, got {run}; pass train.fit --out folders")
+            raise SoupError(f"--runs: expected a training run folder with config.json, got {run}; "
+                            "pass train.fit --out folders")
     paths = {f"{run.name}/{c}": run / c for run in runs for c in checkpoints if (run / c).is_file()}
     if not paths:
         raise SoupError(f"--checkpoints: expected {', '.join(checkpoints)} in the runs, found none; train first")
@@ -122,7 +123,8 @@ def make_soup(runs: Sequence[Path], checkpoints: Sequence[str], out: Path) -> di
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.soup", description=__doc__.splitlines()[0])
-    p.add_argument("--runs", type=Path, nargs="+", required=True, help="training run folders; the first sets data and size")
+    p.add_argument("--runs", type=Path, nargs="+", required=True,
+                   help="training run folders; the first sets the data and the input size")
     p.add_argument("--checkpoints", nargs="+", default=["best.keras", "last.keras"])
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
