@@ -416,3 +416,23 @@ def test_bfloat16_training_exports_a_float32_graph(trained, tmp_path):
     types |= {t.data_type for t in graph.initializer}
     casts = [a.i for n in graph.node if n.op_type == "Cast" for a in n.attribute if a.name == "to"]
     assert onnx.TensorProto.BFLOAT16 not in types | set(casts)
+
+
+def test_int8_full_range_uses_8_bit_weights_and_reduce_range_7(exported, tmp_path):
+    """``--int8-full-range`` (8-bit weights) against the default ``reduce_range`` (7-bit, for CPUs without VNNI)."""
+    import onnx
+    from onnx import numpy_helper
+
+    from train.export import quantize_int8
+
+    root, data, _ = exported
+    x = np.load(data / "train_x.npy")[:32]
+
+    def largest_int8_weight(path) -> int:
+        weights = [numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer]
+        return max(int(np.abs(w.astype(np.int32)).max()) for w in weights if w.dtype == np.int8 and w.ndim == 4)
+
+    reduced = quantize_int8(root / "model" / "smoke.onnx", tmp_path / "reduced.onnx", x)
+    full = quantize_int8(root / "model" / "smoke.onnx", tmp_path / "full.onnx", x, reduce_range=False)
+    assert largest_int8_weight(reduced) <= 64
+    assert largest_int8_weight(full) == 127
