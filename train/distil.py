@@ -113,11 +113,16 @@ def meta_of(folder: Path) -> dict:
     return json.loads((folder / "meta.json").read_text(encoding="utf-8"))
 
 
+def train_order(n: int) -> np.ndarray:
+    """(n,) int64 the seeded order ``save_arrays`` stores ``n`` train rows in: saved row i is row ``order[i]``."""
+    return np.random.default_rng(0).permutation(n)
+
+
 def save_arrays(out: Path, train: dict[str, np.ndarray], val: dict[str, np.ndarray]) -> None:
-    """Save ``train`` shuffled (one seeded order for all its arrays) and ``val`` as they are, as ``NAME.npy`` in
-    ``out``; uint8 images (``*_x``) become float32 in [0, 1] (``train.fit``'s contract)."""
+    """Save ``train`` shuffled (one :func:`train_order` for all its arrays) and ``val`` as they are, as ``NAME.npy``
+    in ``out``; uint8 images (``*_x``) become float32 in [0, 1] (``train.fit``'s contract)."""
     out.mkdir(parents=True, exist_ok=True)
-    order = np.random.default_rng(0).permutation(len(train["train_x"]))
+    order = train_order(len(train["train_x"]))
     for name, array in {**{k: v[order] for k, v in train.items()}, **val}.items():
         np.save(out / f"{name}.npy", array.astype(np.float32) / np.float32(255) if name.endswith("_x") else array)
 

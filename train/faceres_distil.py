@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from train.distil import meta_of, train_order
+
 #: The side of the crops this is made from (``train.faceres_data``'s 160 px arrays).
 SOURCE_SIDE = 160
 
@@ -30,9 +32,9 @@ class DistilLayoutError(Exception):
     """Prepared folders that do not belong together; one line."""
 
 
-def unshuffle(saved: np.ndarray, seed: int = 0) -> np.ndarray:
-    """Undo ``train.distil.save_arrays``' seeded permutation of the train rows (original order back)."""
-    order = np.random.default_rng(seed).permutation(len(saved))
+def unshuffle(saved: np.ndarray) -> np.ndarray:
+    """Undo ``train.distil.save_arrays``' order of the train rows (``train.distil.train_order``): original order back."""
+    order = train_order(len(saved))
     original = np.empty_like(saved)
     original[order] = saved
     return original
@@ -45,14 +47,14 @@ def shrink(images: np.ndarray, size: int) -> np.ndarray:
     return np.stack([cv2.resize(im, (size, size), interpolation=cv2.INTER_AREA) for im in images])
 
 
-def split_targets(distil: Path, n_fer: int, n_expw: int) -> tuple[np.ndarray, np.ndarray]:
+def split_targets(distil: Path, counts: dict, n_fer: int, n_expw: int) -> tuple[np.ndarray, np.ndarray]:
     """(FER2013 targets (n_fer, K), ExpW train targets (n_expw, K)) from ``train.distil``'s folder.
 
+    Args:
+        counts: the ``counts`` of that folder's meta.
     Raises:
         DistilLayoutError: the folder's counts or sources do not match ``n_fer`` / ``n_expw``.
     """
-    meta = json.loads((distil / "meta.json").read_text(encoding="utf-8"))
-    counts = meta["counts"]
     if counts["fer2013_train"] != n_fer or counts["expw_train"] != n_expw:
         raise DistilLayoutError(f"{distil}: expected targets for {n_fer} FER2013 and {n_expw} ExpW faces (the faceres "
                                 f"data's), got {counts['fer2013_train']} and {counts['expw_train']}; re-run train.distil")
@@ -66,9 +68,10 @@ def split_targets(distil: Path, n_fer: int, n_expw: int) -> tuple[np.ndarray, np
 
 def prepare(faceres: Path, distil: Path, size: int, out: Path) -> dict:
     """Write ``out`` in the faceres layout at ``size``; return its meta."""
+    base, teacher = meta_of(faceres), meta_of(distil)
     fer_x = np.load(faceres / "fer_x.npy", mmap_mode="r")
     expw = np.load(faceres / f"expw_{SOURCE_SIDE}.npy")
-    fer_t, expw_t = split_targets(distil, len(fer_x), len(expw))
+    fer_t, expw_t = split_targets(distil, teacher["counts"], len(fer_x), len(expw))
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(faceres / "fer_x.npy", out / "fer_x.npy")
     np.save(out / "fer_y.npy", fer_t.astype(np.float32))
@@ -76,10 +79,8 @@ def prepare(faceres: Path, distil: Path, size: int, out: Path) -> dict:
     np.save(out / "expw_y.npy", expw_t.astype(np.float32))
     np.save(out / f"dev_{size}.npy", shrink(np.load(faceres / f"dev_{SOURCE_SIDE}.npy"), size))
     shutil.copyfile(faceres / "dev_y.npy", out / "dev_y.npy")
-    base = json.loads((faceres / "meta.json").read_text(encoding="utf-8"))
-    teacher = json.loads((distil / "meta.json").read_text(encoding="utf-8"))
     meta = {**base, "sizes": [size], "label_source": teacher["label_source"], "teacher": teacher["teacher"],
-            "targets": teacher["targets"].replace("; teacher alone for group-photo faces", ""),
+            "targets": teacher["targets"], "group_photo_faces": "left out (train.distil kept only their grey crops)",
             "made_from": {"faceres_data": str(faceres), "distil_data": str(distil),
                           "shrink": f"{SOURCE_SIDE} px colour crops, cv2.INTER_AREA"}}
     (out / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

@@ -47,10 +47,12 @@ def _distil_folder(root: Path, n_fer: int, n_expw: int, repeat: int = 2, n_group
     return root, targets
 
 
-def test_unshuffle_inverts_the_seeded_permutation():
-    rows = np.arange(50)
-    shuffled = rows[np.random.default_rng(0).permutation(50)]
-    np.testing.assert_array_equal(unshuffle(shuffled), rows)
+def test_unshuffle_inverts_the_order_train_distil_saves_rows_in(tmp_path):
+    rows = np.arange(50, dtype=np.int8)
+    save_arrays(tmp_path, {"train_x": np.zeros((50, 1, 1, 1), np.uint8), "train_source": rows}, {})
+    saved = np.load(tmp_path / "train_source.npy")
+    assert not np.array_equal(saved, rows)
+    np.testing.assert_array_equal(unshuffle(saved), rows)
 
 
 def test_targets_land_on_their_faces_at_the_new_side(tmp_path):
@@ -66,7 +68,7 @@ def test_targets_land_on_their_faces_at_the_new_side(tmp_path):
     assert np.load(out / "dev_80.npy").shape == (4, 80, 80, 3)
     np.testing.assert_array_equal(np.load(out / "dev_y.npy"), np.load(faceres / "dev_y.npy"))  # human labels
     np.testing.assert_array_equal(np.load(out / "fer_x.npy"), np.load(faceres / "fer_x.npy"))
-    assert meta["sizes"] == [80] and "group-photo" not in meta["targets"]
+    assert meta["sizes"] == [80] and meta["group_photo_faces"].startswith("left out")
 
 
 def test_folders_that_do_not_belong_together_are_clear_errors(tmp_path, capsys):
