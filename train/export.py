@@ -178,9 +178,10 @@ def ms_per_face(path: str | Path, x: np.ndarray, batch: int, threads: int = 1, s
     return (time.perf_counter() - start) / runs / batch * 1000.0
 
 
-QUANTIZATION = "static QDQ: uint8 activations, int8 per-channel weights with reduce_range; 512 calibration train images"
-QUANTIZATION_FULL_RANGE = ("static QDQ: uint8 activations, int8 per-channel weights, full 8-bit range (no reduce_range); "
-                           "512 calibration train images")
+def quantization_note(reduce_range: bool = True) -> str:
+    """The sidecar's ``training.quantization`` for :func:`quantize_int8` with this ``reduce_range``."""
+    weights = "with reduce_range" if reduce_range else "full 8-bit range (no reduce_range)"
+    return f"static QDQ: uint8 activations, int8 per-channel weights {weights}; 512 calibration train images"
 
 
 def quantize_int8(src: str | Path, dst: str | Path, calibration: np.ndarray, reduce_range: bool = True) -> Path:
@@ -325,8 +326,7 @@ def export_run(run: str | Path, out: str | Path, data: str | Path | None = None,
         kept = float_acc - q_acc <= int8_max_drop
         summary["int8"] = {"val_accuracy": q_acc, "ms_per_face": q_timing, "kept": kept, "max_drop": int8_max_drop}
         if kept:
-            quantization = QUANTIZATION_FULL_RANGE if int8_full_range else QUANTIZATION
-            write_card(q_path, meta, {**training, "quantization": quantization},
+            write_card(q_path, meta, {**training, "quantization": quantization_note(not int8_full_range)},
                        {"onnx_val_prepared_accuracy": round(q_acc, 6), "ms_per_face_onnxruntime_cpu_1thread": q_timing},
                        crop, alignment)
         else:

@@ -423,10 +423,11 @@ def test_int8_full_range_uses_8_bit_weights_and_reduce_range_7(exported, tmp_pat
     import onnx
     from onnx import numpy_helper
 
-    from train.export import quantize_int8
+    from train.export import quantization_note, quantize_int8
 
     root, data, _ = exported
     x = np.load(data / "train_x.npy")[:32]
+    assert "with reduce_range" in quantization_note() and "full 8-bit range" in quantization_note(False)
 
     def largest_int8_weight(path) -> int:
         weights = [numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer]
