@@ -67,11 +67,11 @@ def greedy_soup(names: Sequence[str], score: Callable[[list[str]], float]) -> tu
 
 
 def _dev_report(model, x: np.ndarray, y: np.ndarray, classes: list[str]) -> dict:
+    """Accuracy, macro-F1 and mean cross-entropy of a logits model on (x, y), as ``train.fit`` scores val."""
+    from train.fit import predict_probs
     from train.metrics import classification_report
 
-    probs = np.asarray(model.predict(x, batch_size=64, verbose=0), np.float64)
-    probs = np.exp(probs - probs.max(1, keepdims=True))
-    probs /= probs.sum(1, keepdims=True)
+    probs = predict_probs(model, x)
     rep = classification_report(y, probs.argmax(1), classes)
     loss = float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)).mean())
     return {"accuracy": round(rep["accuracy"], 4), "macro_f1": round(rep["macro_f1"], 4), "loss": round(loss, 4)}
