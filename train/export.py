@@ -199,7 +199,8 @@ def quantize_int8(src: str | Path, dst: str | Path, calibration: np.ndarray, red
       not the saturation: 66.0 % vs 66.5 % val accuracy, same speed.
     * ``reduce_range=False`` (8-bit weights) is for networks that 7-bit weights hurt: the face-pretrained
       80 px student (``configs/faceres_student80.toml``) keeps its ExpW-dev accuracy with it (0.4513, as
-      float32) and loses 1.4 points without (0.4369), at the same speed, 0.78 ms/face (session 8).
+      float32) and loses 1.4 points without (0.4369), at the same speed (0.78 ms/face in ONNX Runtime alone;
+      session 8).
     """
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
