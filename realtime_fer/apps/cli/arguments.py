@@ -104,8 +104,8 @@ def add_temporal_arguments(group) -> None:
                             "live, 0.8 offline)")
     group.add_argument("--evidence", choices=EVIDENCE, default=None,
                        help="what a lead is measured in: log = log-probability (default: a confident brief "
-                            "expression switches fast, a wavering lead slowly), prob = probability (the defaults "
-                            "before issue 17: --tau 0.3/0.5 and the margins above)")
+                            "expression switches fast, a wavering lead slowly), prob = probability (the former "
+                            "probability-lead design: --tau 0.3/0.5 and the margins above)")
     group.add_argument("--lag", type=float, default=None, metavar="S",
                        help=f"offline: seconds each frame waits for its future (default 1; at most "
                             f"{MAX_VIDEO_LAG_S:g}: --video holds lag x fps decoded frames, ~190 MB per second of "

@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--setting", action="append", default=[], metavar="MODE[/EVIDENCE][:TAU[:MARGIN[:HOLD[:LAG]]]]",
                         help="also score this temporal setting (repeatable), e.g. live:0:0.5:0.8 or "
                              "offline:0.1 or offline/prob:0.5:0.3:0.8:2; parts left out take that mode's defaults "
-                             "(/prob: the probability-lead defaults before issue 17)")
+                             "(/prob: the former probability-lead defaults)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     add_run_arguments(parser, "eval")
     return parser

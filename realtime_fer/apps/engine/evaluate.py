@@ -260,7 +260,7 @@ def scores(truth: np.ndarray, predicted: np.ndarray, known: set[int]) -> dict:
 
 
 def comparison_grid(main: TemporalSettings) -> list[TemporalSettings]:
-    """``main`` first, then raw, the defaults, the defaults before issue 17 (``LIVE_BEFORE``, ``OFFLINE_BEFORE``:
+    """``main`` first, then raw, the defaults, the former probability-lead defaults (``LIVE_BEFORE``, ``OFFLINE_BEFORE``:
     probability leads) and a small grid of live and offline settings around the defaults (no duplicates)."""
     live, offline = default_settings("live"), default_settings("offline")
     grid = [main, TemporalSettings("off"), live, offline, LIVE_BEFORE, OFFLINE_BEFORE]
@@ -314,7 +314,7 @@ def evaluate(items: list[tuple[str, VideoFaces, np.ndarray, str | None]], labels
 
 def parse_setting(spec: str) -> TemporalSettings:
     """``MODE[/EVIDENCE][:TAU[:MARGIN[:HOLD[:LAG]]]]`` -> TemporalSettings (parts left out: the mode's defaults;
-    EVIDENCE ``log`` or ``prob``, ``prob`` starting from the defaults before issue 17); InputError if bad."""
+    EVIDENCE ``log`` or ``prob``, ``prob`` starting from the former probability-lead defaults); InputError if bad."""
     parts = spec.split(":")
     try:
         mode, _, evidence = parts[0].partition("/")

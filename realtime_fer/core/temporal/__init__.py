@@ -11,7 +11,7 @@ source behave alike:
 * ``margin`` and ``min_hold_s``: the shown label. A switch costs ``margin * min_hold_s`` of evidence, a lead
   of ``margin`` held for ``min_hold_s``; ``evidence`` says what a lead is: "log" (default) the difference of
   log-probabilities (nats, floored at ``timing.LOG_FLOOR``), so a confident brief expression pays the cost fast
-  and a wavering lead slowly; "prob" the difference of probabilities (the design before issue 17). Offline:
+  and a wavering lead slowly; "prob" the difference of probabilities (the former design, the default until 2026-12-05). Offline:
   the label sequence maximising ``sum_t dt_t * e_t[label_t] - margin * min_hold_s * (number of switches)``
   (Viterbi; ``e`` = log-probabilities or probabilities). Live, "log": each class gathers its evidence
   against the shown label (``S_c = max(0, S_c + dt * (ln p_c - ln p_shown))``) and is shown once it reaches

@@ -10,14 +10,14 @@ from .timing import DEFAULT_FPS
 MODES = ("live", "offline", "off")
 EVIDENCE = ("log", "prob")
 """What a label's lead is measured in: "log" = log-probability (nats, ``timing.log_evidence``), "prob" = probability
-(the design before issue 17)."""
+(the former design, the default until 2026-12-05)."""
 WARM_UP_S = 2.0
 WARM_UP_FLOOR = 0.25
 """Live, evidence "log": a new track's switch cost grows from ``WARM_UP_FLOOR`` times ``margin * min_hold_s`` to
 all of it over its first ``WARM_UP_S`` seconds (its first label is one frame's argmax, not yet worth holding;
 the floor keeps frame-to-frame flicker from switching it)."""
 MIN_SHOWN_S = 0.2
-"""Live, evidence "log": the default ``min_shown_s``, the least time a shown label stays (issue 17: during the
+"""Live, evidence "log": the default ``min_shown_s``, the least time a shown label stays (without it, during the
 warm-up the reduced cost let weak leads show 0.13-0.17 s blips on a new face; with the hold, none on the clip set)."""
 MAX_LOG_MARGIN = 10.0
 MAX_VIDEO_LAG_S = 4.0
@@ -105,7 +105,7 @@ benchmarks/bench_temporal.py --clips: the figures on that set are the figures of
 (see docs/temporal.md)."""
 LIVE_BEFORE = TemporalSettings("live", tau_s=0.3, margin=0.15, min_hold_s=0.4, evidence="prob")
 OFFLINE_BEFORE = TemporalSettings("offline", tau_s=0.5, margin=0.3, min_hold_s=0.8, lag_s=1.0, evidence="prob")
-"""The defaults before issue 17 (probability leads), kept for comparison (``eval --compare``, bench_temporal)."""
+"""The former defaults (probability leads, until 2026-12-05), kept for comparison (``eval --compare``, bench_temporal)."""
 OFF = TemporalSettings("off")
 
 
