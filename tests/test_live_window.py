@@ -3,7 +3,7 @@
 The test reads the displayed frame back twice: from an ``xwd`` screenshot of the X
 screen while the window is up, and from the hidden ``--save-last-frame`` option, and
 checks the overlay (the track's box colour) is on the face.  Needs Xvfb and xwd (Debian ``xvfb`` and
-``x11-apps``, which ``.ci/run`` installs): without them the tests fail, they do not skip.
+``x11-apps``, which ``scripts/install_system_deps.sh`` installs): without them the tests fail, they do not skip.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def count_color(image: np.ndarray, color) -> int:
 @pytest.fixture
 def xvfb_display(tmp_path):
     """Start Xvfb (white root window) on a free display number; yields ':N' and stops it afterwards."""
-    assert XVFB is not None, "Xvfb is not installed: apt-get install xvfb (.ci/run installs it)"
+    assert XVFB is not None, "Xvfb is not installed: run bash scripts/install_system_deps.sh (as root)"
     read_fd, write_fd = os.pipe()
     log = open(tmp_path / "xvfb.log", "wb")
     process = subprocess.Popen([XVFB, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp",
@@ -123,7 +123,7 @@ def watch_the_window(xvfb_display: str, command: list[str], cwd) -> tuple[int, s
 
 
 def test_live_window_shows_the_overlay(tmp_path, tiny_model, xvfb_display):
-    assert XWD is not None, "xwd is not installed: apt-get install x11-apps (.ci/run installs it)"
+    assert XWD is not None, "xwd is not installed: run bash scripts/install_system_deps.sh (as root)"
     video = write_face_video(tmp_path / "camera.avi", frames=60, fps=12)  # 5 s of "camera" at real pace
     last = tmp_path / "last.png"
     command = [sys.executable, "-m", "realtime_fer.apps.cli", "--camera", str(video), "--model", str(tiny_model),
