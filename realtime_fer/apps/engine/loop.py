@@ -37,7 +37,8 @@ class RunStats:
     """What a run did.
 
     Attributes:
-        frames: frames processed; faces: face detections summed over frames;
+        frames: frames processed; faces: the faces written (after the temporal stage, so a flicker it dropped
+        is not counted), summed over frames;
         rows: table rows written; dropped: stale camera frames skipped;
         wall_s: loop wall time; end_reason: "eof", "stopped", "quit", "stalled (...)", "error: ...", "max_frames";
         fps: smoothed processing rate; latency_ms: the last written frame's processing time (recognize,
@@ -148,7 +149,6 @@ class _Loop:
         self.stats.timer.add_many(timings)
         self.stats.fps = self.meter.tick()
         self.stats.frames += 1
-        self.stats.faces += len(result.faces)
         self.stats.dropped += frame.dropped
         self.waiting.append((frame, (done - start) * 1e3))
         return all([self.emit(shown) for shown in released])
@@ -168,6 +168,7 @@ class _Loop:
         if frame.captured:
             stats.timer.add("age", (done - frame.captured) * 1e3)
         stats.last_result = result
+        stats.faces += len(result.faces)
         for table in sinks.tables:
             table.write(result, frame.name)
         if sinks.video is not None:
