@@ -97,7 +97,7 @@ def test_check_output_refuses_existing_files_and_the_input(tmp_path):
     with pytest.raises(InputError, match="different from the input"):
         check_output(existing, overwrite=True, inputs=(existing,))
     assert check_output(tmp_path / "new" / "out.csv", overwrite=False).parent.is_dir()  # like mkdir -p
-    with pytest.raises(InputError, match="can be created"):
+    with pytest.raises(InputError, match="is not a folder"):
         check_output(existing / "sub" / "out.csv", overwrite=False)  # a file stands where the folder should be
     with pytest.raises(InputError, match="--overwrite"):
         CsvSink(existing, LABELS)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 from fractions import Fraction
 from pathlib import Path
@@ -86,7 +87,17 @@ def resolve_codec(codec: str | None, path: str | Path, provider: str | None = No
     return codec
 
 
+FILE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENOSPC,
+               errno.EDQUOT)
+"""OSError numbers that blame the output's place (permissions, a read-only disk, a missing folder), not the codec."""
+
+
 def _error(path, what: str, exc: BaseException) -> InputError:
+    if isinstance(exc, OSError) and exc.errno in FILE_ERRNOS:  # the place, not the encoder
+        from .output_paths import cause_of
+
+        return InputError(f"output video {path}: expected a place it can write a file, got {cause_of(exc)}; "
+                          "choose another output path")
     return InputError(f"output video {path}: expected {what}, got {type(exc).__name__}: {str(exc)[:200]}; "
                       "try another --codec or container (.mp4, .mkv)")
 
@@ -326,12 +337,19 @@ class AvVideoWriter:
             container, self.container = self.container, None
             container.close()
 
+    def discard(self) -> None:
+        """Close without finishing and delete the file (a failed run: the file is not a result)."""
+        self._abandon()
+
     def _abandon(self) -> None:
+        from .output_paths import remove_output
+
         container, self.container = self.container, None
         try:
-            container.close()
+            if container is not None:
+                container.close()
         except Exception:  # noqa: BLE001 - the open error is what matters
             pass
         if self.audio is not None:
             self.audio.input.close()
-        self.path.unlink(missing_ok=True)
+        remove_output(self.path)

@@ -45,8 +45,8 @@ def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inp
 
     Raises InputError when the file exists and ``overwrite`` is False, when it would
     overwrite one of ``inputs``, when its parent folder cannot be created (it is created
-    when missing, like ``mkdir -p``), or (``folder``)
-    when it is an existing non-folder.
+    when missing, like ``mkdir -p``) or written into (the file system is asked:
+    ``output_paths.writable_problem``), or (``folder``) when it is an existing non-folder.
     """
     path = Path(path)
     for source in inputs:
@@ -59,17 +59,28 @@ def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inp
     if folder:
         if path.exists() and not path.is_dir():
             raise InputError(f"output folder {path}: expected a folder, got an existing file; pass a folder path")
+        _check_writable(path, folder=True)
         return path
     if path.is_dir():
         raise InputError(f"output {path}: expected a file path, got an existing folder; pass a file name")
     if path.exists() and not overwrite:
         raise InputError(f"output {path}: expected a new file, got an existing one; pass --overwrite to replace it")
+    _check_writable(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"output {path}: expected a folder {path.parent} that exists or can be created, got "
                          f"{exc.strerror or exc}; choose another output path") from None
     return path
+
+
+def _check_writable(path: Path, folder: bool = False) -> None:
+    from .output_paths import writable_problem
+
+    problem = writable_problem(path, folder=folder)
+    if problem is not None:
+        what = "a folder it can write into" if folder else "a place it can write a file"
+        raise InputError(f"output {path}: expected {what}, got {problem}; choose another output path")
 
 
 def table_columns(labels, with_file: bool = False) -> list[str]:
@@ -142,11 +153,30 @@ class _TableSink:
             self._handle.close()
             self._handle = None
 
+    def discard(self) -> None:
+        """Close and delete the file: the run failed, so its rows are not a result."""
+        from .output_paths import remove_output
+
+        try:
+            self.close()
+        except OSError:
+            self._handle = None
+        remove_output(self.path)
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        _finish(self, exc_type)
+
+
+def _finish(sink, exc_type) -> None:
+    """Keep an output on success and on an interrupt (Ctrl-C: it is finalized up to the last frame); delete it
+    when an error ends the run (``exc_type`` an Exception), so no partial file looks like a result."""
+    if exc_type is not None and issubclass(exc_type, Exception):
+        sink.discard()
+    else:
+        sink.close()
 
 
 class CsvSink(_TableSink):
@@ -282,11 +312,20 @@ class VideoSink:
         full = bool(self._full_audio()) if callable(self._full_audio) else bool(self._full_audio)
         self._writer.close(full_audio=full and self._error is None)
 
+    def discard(self) -> None:
+        """Stop the writer and delete the file: the run failed, so the video is not a result."""
+        if self._queue is not None:
+            self._error = self._error or InputError("discarded")  # the writer drains without encoding
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._queue = None
+        self._writer.discard()
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        _finish(self, exc_type)
 
 
 class ImageSink:
@@ -302,6 +341,7 @@ class ImageSink:
         self.target = check_output(target, overwrite, folder=folder)
         self.folder, self.overwrite = folder, overwrite
         self.files_written: list[Path] = []
+        self._made_folder = folder and not self.target.is_dir()
         if folder:
             self.target.mkdir(parents=True, exist_ok=True)
 
@@ -328,9 +368,32 @@ class ImageSink:
         if not ok:
             ok, data = cv2.imencode(".png", image)
             path = path.with_suffix(".png")
-        data.tofile(str(path))
         self.files_written.append(path)
+        try:
+            path.write_bytes(data.tobytes())
+        except OSError as exc:  # name the file (a full disk's error does not)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         return path
 
     def close(self) -> None:
         pass
+
+    def discard(self) -> None:
+        """Delete the images written so far (and the folder, when this sink made it and it is left empty): the
+        run failed, so they are not a result."""
+        from .output_paths import remove_output
+
+        for path in self.files_written:
+            remove_output(path)
+        self.files_written = []
+        if self._made_folder:
+            try:
+                self.target.rmdir()
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        _finish(self, exc_type)

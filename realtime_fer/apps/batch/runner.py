@@ -88,6 +88,11 @@ def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, 
     out_dir = Path(out_dir).absolute()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: expected a folder, got an existing file; pass a folder path")
+    from ...io.output_paths import writable_problem
+
+    problem = writable_problem(out_dir, folder=True)
+    if problem is not None:
+        raise InputError(f"--out {out_dir}: expected a folder it can write into, got {problem}; choose another --out")
     items = collect_inputs(inputs, out_dir)
     model, sha = expected_model(settings, on_ray=ray is not None, gpus_per_task=gpus_per_task)
     wanted = settings.result_settings()

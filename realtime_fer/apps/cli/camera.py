@@ -249,5 +249,4 @@ def _camera_video(source, options: RunOptions, recognizer, stack):
 
     video = VideoSink(options.outputs.output, source.info.fps, source.info.size, overwrite=options.outputs.overwrite,
                       provider=recognizer.provider, **options.encoder.sink_options())
-    stack.callback(video.close)
-    return video
+    return stack.enter_context(video)  # an error deletes it; an interrupt or the end finalizes it

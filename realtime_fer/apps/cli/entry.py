@@ -115,12 +115,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         error("interrupted")
         return EXIT_SIGNAL[signal.SIGINT]
-    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
-        if os.environ.get("REALTIME_FER_DEBUG"):
-            raise
-        error(f"internal error: {type(exc).__name__}: {exc}; rerun with REALTIME_FER_DEBUG=1 for a traceback "
-              "and report it")
+    except OSError as exc:
+        from ...io.output_paths import CAUSES, cause_of
+
+        if exc.errno not in CAUSES:
+            return _internal_error(exc)
+        where = f"output {exc.filename}" if exc.filename else "outputs"
+        error(f"{where}: expected to finish writing, got {cause_of(exc)}; this run's unfinished outputs were "
+              "deleted: free some space or choose another output path, and run again")
         return EXIT_RUNTIME
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback unless asked
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("REALTIME_FER_DEBUG"):
+        raise exc
+    error(f"internal error: {type(exc).__name__}: {exc}; rerun with REALTIME_FER_DEBUG=1 for a traceback "
+          "and report it")
+    return EXIT_RUNTIME
 
 
 if __name__ == "__main__":  # pragma: no cover

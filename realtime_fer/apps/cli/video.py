@@ -95,7 +95,7 @@ def run_images(args, options: RunOptions, stop: StopOnSignal) -> int:
         recognizer = stack.enter_context(open_recognizer(options.recognizer, "image"))
         images = None
         if outputs.output:
-            images = ImageSink(outputs.output, folder=folder, overwrite=outputs.overwrite)
+            images = stack.enter_context(ImageSink(outputs.output, folder=folder, overwrite=outputs.overwrite))
             images.check_names([f.name for f in source.files] if folder else [None])
         tables = table_sinks(recognizer.labels, outputs.csv, outputs.jsonl, with_file=True,
                              overwrite=outputs.overwrite, stack=stack)

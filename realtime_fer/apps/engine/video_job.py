@@ -205,8 +205,7 @@ def _video_sink(input_path, options: RunOptions, source, recognizer, timer, stac
                       time_base=_time_base(source), audio_from=input_path if with_audio else None,
                       provider=recognizer.provider, full_audio=lambda: source.end_reason == "eof",
                       **encoder.sink_options())
-    stack.callback(video.close)
-    return video
+    return stack.enter_context(video)  # an error deletes it; an interrupt or the end finalizes it
 
 
 def _result(input_path, options: RunOptions, source, stats, video, stage, tracks: int) -> VideoJobResult:

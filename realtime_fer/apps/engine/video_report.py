@@ -29,6 +29,12 @@ class VideoReport:
         folder = Path(report_dir)
         if folder.exists() and not folder.is_dir():
             raise InputError(f"--report: expected a folder, got the existing file {folder}; pass a folder path")
+        from ...io.output_paths import writable_problem
+
+        problem = writable_problem(folder, folder=True)
+        if problem is not None:
+            raise InputError(f"--report {folder}: expected a folder it can write into, got {problem}; choose "
+                             "another --report folder")
         if csv:
             return cls(folder, Path(csv), False, overwrite)
         from ...io.sinks import check_output

@@ -202,16 +202,54 @@ def _html(summary: dict, images: dict[int, Path], source: str) -> str:
     return "\n".join(parts)
 
 
-def write_report(csv_path: str | Path, out_dir: str | Path) -> dict:
-    """Make ``out_dir``/report.html, summary.json and track_<id>.png from a faces CSV; returns the summary."""
-    tracks, labels = load_table(csv_path)
+def check_report_folder(out_dir: str | Path) -> Path:
+    """InputError unless ``out_dir`` is a folder (existing or to be made) that files can be written into."""
+    from ...io.output_paths import writable_problem
+
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"report: expected a folder for --out, got the file {out}; pass a folder path")
+    problem = writable_problem(out, folder=True)
+    if problem is not None:
+        raise InputError(f"report --out {out}: expected a folder it can write into, got {problem}; choose another "
+                         "folder")
+    return out
+
+
+def write_report(csv_path: str | Path, out_dir: str | Path) -> dict:
+    """Make ``out_dir``/report.html, summary.json and track_<id>.png from a faces CSV; returns the summary.
+
+    When writing fails half-way, the files it wrote are deleted again (no half report looks like a result).
+    """
+    out = check_report_folder(out_dir)
+    tracks, labels = load_table(csv_path)
+    made = not out.is_dir()
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(tracks, labels)
     summary["source"] = Path(csv_path).name
-    images = {t.track_id: plot_track(t, labels, out / f"track_{t.track_id}.png") for t in tracks if len(t.frames)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (out / "report.html").write_text(_html(summary, images, Path(csv_path).name), encoding="utf-8")
+    written: list[Path] = []
+    try:
+        images = {}
+        for track in (t for t in tracks if len(t.frames)):
+            written.append(out / f"track_{track.track_id}.png")
+            images[track.track_id] = plot_track(track, labels, written[-1])
+        written.append(out / "summary.json")
+        written[-1].write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        written.append(out / "report.html")
+        written[-1].write_text(_html(summary, images, Path(csv_path).name), encoding="utf-8")
+    except Exception:
+        _remove(written, out if made else None)
+        raise
     return summary
+
+
+def _remove(paths: list[Path], folder: Path | None) -> None:
+    from ...io.output_paths import remove_output
+
+    for path in paths:
+        remove_output(path)
+    if folder is not None:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
