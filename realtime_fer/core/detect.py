@@ -6,7 +6,7 @@
 * ``CenterFaceDetector`` (``centerface.py``): CenterFace in ONNX Runtime (CPU or CUDA), vendored in
   ``models/``; finds small and turned faces BlazeFace misses, ~10x slower on a CPU: the stills default.
 * ``MtcnnDetector``: the seed paper's MTCNN (``mtcnn`` package, TensorFlow), slow
-  but a reference; needs ``pip install 'realtime-fer[train]'``.
+  but a reference; needs ``pip install 'realtime-fer[mtcnn]'`` (the mtcnn package and TensorFlow).
 
 Use ``create_detector(name, ...)``; every detector is a context manager.
 Keypoints come back image-left eye first, then image-right eye (``faces.KEYPOINT_NAMES``).
@@ -140,8 +140,9 @@ class MtcnnDetector(Detector):
     def __init__(self, min_confidence: float = 0.5):
         try:
             from mtcnn import MTCNN
-        except ImportError:
-            raise MissingDependencyError("mtcnn: expected it installed, got ImportError; run pip install 'realtime-fer[train]'") from None
+        except ImportError as exc:
+            raise MissingDependencyError(f"mtcnn detector: expected the mtcnn package and TensorFlow installed, got "
+                                         f"{type(exc).__name__} ({exc}); run pip install 'realtime-fer[mtcnn]'") from None
         self._mtcnn = MTCNN()
         self.min_confidence = float(min_confidence)
 
