@@ -43,3 +43,10 @@ def test_readme_docs_and_package_speak_in_user_terms():
     hits = work_history_lines(user_facing_files())
     assert not hits, ("work history in user-facing text (say what a thing is, give figures their date or version, "
                       "keep history in CHANGELOG.md):\n" + "\n".join(hits))
+
+
+def test_the_docs_site_starts_with_getting_started_and_names_each_modes_detector():
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "- Getting started: getting-started.md" in nav
+    index = " ".join((ROOT / "docs" / "index.md").read_text(encoding="utf-8").split())
+    assert "BlazeFace (live and video) or CenterFace (photos) finds the faces" in index
