@@ -15,6 +15,7 @@ LAYERS = [  # bottom first: a module may import its own layer and those before i
     ("realtime_fer.apps.render",),
     ("realtime_fer.apps.engine",),
     ("realtime_fer.apps.batch",),
+    ("realtime_fer.apps.serve",),
     ("realtime_fer.apps.cli", "realtime_fer.__main__"),
 ]
 ANYWHERE = ("realtime_fer",)  # the package root (``__version__``, the public names) may be imported by any layer

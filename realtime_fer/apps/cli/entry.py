@@ -27,10 +27,10 @@ from ... import __version__
 from ...errors import FerError, InputError
 from ..console import (EXIT_RUNTIME, EXIT_SIGNAL, EXIT_USAGE, PROG, StopOnSignal, error, native_stderr_silenced,
                        quiet_libraries)
-from . import batch, bench, eval as eval_command, report
+from . import batch, bench, eval as eval_command, report, serve
 from .arguments import add_run_arguments, run_options
 
-SUBCOMMANDS = {"batch": batch, "bench": bench, "eval": eval_command, "report": report}
+SUBCOMMANDS = {"batch": batch, "bench": bench, "eval": eval_command, "report": report, "serve": serve}
 
 
 def _epilog() -> str:
@@ -83,8 +83,8 @@ def _dispatch(command: str | None, args, stop: StopOnSignal) -> int:
 
     if command == "report":
         return report.run(args)
-    if command == "batch":
-        return batch.run(args, stop)
+    if command in ("batch", "serve"):
+        return SUBCOMMANDS[command].run(args, stop)
     mode = command or ("video" if args.video else "image" if args.image else "camera")
     options = run_options(args, mode)
     if command == "eval":
