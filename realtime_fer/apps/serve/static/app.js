@@ -101,13 +101,18 @@
       ctx.fillRect(x, Math.max(0, y - 20), ctx.measureText(tag).width + 8, 20);
       ctx.fillStyle = "#000";
       ctx.fillText(tag, x + 4, Math.max(15, y - 5));
-      labels.forEach((name, i) => {  // per-class bars under the box
-        const p = f["prob_" + name] || 0, by = y + h + 4 + i * 9;
+      const bx = x + w + 110 <= canvas.width ? x + w + 4 : Math.max(0, x - 114);  // per-class bars beside the box
+      ctx.font = "10px monospace";
+      labels.forEach((name, i) => {
+        const p = f["prob_" + name] || 0, by = y + i * 12;
         ctx.fillStyle = "rgba(0,0,0,0.6)";
-        ctx.fillRect(x, by, 100, 8);
+        ctx.fillRect(bx, by, 110, 11);
         ctx.fillStyle = color(name);
-        ctx.fillRect(x, by, 100 * p, 8);
+        ctx.fillRect(bx + 24, by + 1, 84 * p, 9);
+        ctx.fillStyle = "#fff";
+        ctx.fillText(name.slice(0, 3), bx + 2, by + 9);
       });
+      ctx.font = "bold 15px system-ui, sans-serif";
     }
     const line = state.mode === "camera"
       ? `${state.fps ? state.fps.toFixed(1) : "-"} fps  rtt ${state.rttMs ? state.rttMs.toFixed(0) : "-"} ms  ` +
@@ -120,6 +125,7 @@
     ctx.fillText(line, 5, 14);
     $("stats").textContent = line;
     state.faces = faces;
+    state.scale = { x: sx, y: sy };
     state.drawn += 1;
     listFaces(faces);
   }
@@ -169,6 +175,7 @@
     state.mode = "photo";
     stage.classList.remove("idle");
     stage.classList.add("photo");
+    $("hint").textContent = "";
     setStatus(`analyzing ${file.name}...`);
     const headers = { "Content-Type": file.type || "application/octet-stream" };
     if (token) headers.Authorization = `Bearer ${token}`;
