@@ -33,6 +33,9 @@ DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "ultrafast", "h264_nvenc": "
 DEFAULT_QUALITY = {"libx264": 23, "libx265": 28, "h264_nvenc": 23, "hevc_nvenc": 28, "mpeg4": 4, "mjpeg": 4}
 """``crf``: CRF for libx264/libx265 (0-51, lower = better), CQ for NVENC, qscale (1-31) for mpeg4/mjpeg."""
 QSCALE_CODECS = ("mpeg4", "mjpeg", "msmpeg4", "mpeg2video", "mpeg1video")
+QUALITY_RANGES = {"libx264": (0, 51), "libx265": (0, 51), "h264_nvenc": (0, 51), "hevc_nvenc": (0, 51),
+                  **{name: (1, 31) for name in QSCALE_CODECS}}
+"""The ``crf`` each encoder takes (its own scale: CRF, NVENC CQ, MPEG qscale); other encoders have none here."""
 DEFAULT_TIME_BASE = Fraction(1, 90000)
 MP4_FAMILY = ("mp4", "mov", "ipod")
 PLAYABLE_IN_MP4 = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")
@@ -47,6 +50,19 @@ def default_codec(path: str | Path) -> str:
         raise InputError(f"output video {path}: expected a name ending in {', '.join(CODEC_BY_SUFFIX)}, got "
                          f"{suffix or 'no suffix'!r}; use .mp4 (H.264) or .avi (MJPEG)")
     return CODEC_BY_SUFFIX[suffix]
+
+
+def check_quality(codec: str, crf: float | None) -> None:
+    """InputError unless ``crf`` (None: the encoder's default) is in ``codec``'s range (``QUALITY_RANGES``)."""
+    if crf is None:
+        return
+    if codec not in QUALITY_RANGES:
+        raise InputError(f"--crf: expected an encoder with a quality setting ({', '.join(QUALITY_RANGES)}), got "
+                         f"--codec {codec}, which has none here; drop --crf")
+    low, high = QUALITY_RANGES[codec]
+    if not low <= crf <= high:
+        raise InputError(f"--crf: expected {low}-{high} for {codec} (lower = better quality, bigger files), got "
+                         f"{crf:g}; try {DEFAULT_QUALITY.get(codec, low)}")
 
 
 def encoder_opens(name: str, size: tuple[int, int] = (256, 144)) -> bool:
@@ -238,6 +254,7 @@ class AvVideoWriter:
                  preset: str | None = None, crf: float | None = None, time_base: Fraction | None = None,
                  audio_from: str | Path | None = None):
         av = require_av()
+        check_quality(codec, crf)
         self.path, self.codec = Path(path), codec
         self.fps = float(fps) if fps and fps > 0 else DEFAULT_FPS
         width, height = int(size[0]), int(size[1])

@@ -49,10 +49,16 @@ def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: f
     return str(path), file_sha256(path)
 
 
-def check_workers(workers: int) -> None:
-    """InputError unless ``workers`` >= 1 (the settings check themselves: ``JobSettings``)."""
+def check_workers(workers: int, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0) -> None:
+    """InputError unless ``workers`` >= 1, 0 < ``cpus_per_task`` <= 1024 and 0 <= ``gpus_per_task`` <= 64 (the
+    settings check themselves: ``JobSettings``)."""
     if workers < 1:
         raise InputError(f"--workers: expected an integer >= 1, got {workers}; use 1 for one worker process")
+    if not 0 < cpus_per_task <= 1024:
+        raise InputError(f"--cpus-per-task: expected a number in (0, 1024], got {cpus_per_task:g}; e.g. 1")
+    if not 0 <= gpus_per_task <= 64:
+        raise InputError(f"--gpus-per-task: expected a number in [0, 64], got {gpus_per_task:g}; e.g. 0.25 "
+                         "(four workers share a GPU)")
 
 
 def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, *, workers: int = 1,
@@ -84,7 +90,7 @@ def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, 
         ModelError / ProviderError, MissingDependencyError (``ray`` without Ray installed).
     """
     settings = JobSettings() if settings is None else settings
-    check_workers(workers)
+    check_workers(workers, cpus_per_task, gpus_per_task)
     out_dir = Path(out_dir).absolute()
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir}: expected a folder, got an existing file; pass a folder path")

@@ -124,6 +124,15 @@ def temporal_settings(args, mode: str) -> TemporalSettings:
     if args.lag is not None and chosen != "offline":
         raise InputError(f"--lag: expected it with the offline filter, got --temporal {chosen}; drop --lag or use "
                          "--temporal offline")
+    evidence = getattr(args, "evidence", None)
+    checks = (("--tau", args.tau, 0.0, 60.0, "e.g. 0.3"),
+              ("--switch-margin", args.switch_margin, 0.0, 1.0 if evidence == "prob" else MAX_LOG_MARGIN,
+               "e.g. 0.15" if evidence == "prob" else "e.g. 0.5"),
+              ("--min-hold", args.min_hold, 0.0, 60.0, "e.g. 0.4"),
+              ("--lag", args.lag, 0.0, 60.0 if mode == "eval" else MAX_VIDEO_LAG_S, "e.g. 1"))
+    for option, value, low, high, hint in checks:  # also with --temporal off: no bad value passes unseen
+        if value is not None and not low <= value <= high:
+            raise InputError(f"{option}: expected a number in [{low:g}, {high:g}], got {value}; {hint}")
     if args.smoothing is not None:
         if not 0.0 <= args.smoothing < 1.0:
             raise InputError(f"--smoothing: expected a number in [0, 1), got {args.smoothing}; 0 turns smoothing off")
@@ -131,15 +140,6 @@ def temporal_settings(args, mode: str) -> TemporalSettings:
             return OFF
     if chosen == "off":
         return OFF
-    evidence = getattr(args, "evidence", None)
-    checks = (("--tau", args.tau, 0.0, 60.0, "e.g. 0.3"),
-              ("--switch-margin", args.switch_margin, 0.0, 1.0 if evidence == "prob" else MAX_LOG_MARGIN,
-               "e.g. 0.15" if evidence == "prob" else "e.g. 0.5"),
-              ("--min-hold", args.min_hold, 0.0, 60.0, "e.g. 0.4"),
-              ("--lag", args.lag, 0.0, 60.0 if mode == "eval" else MAX_VIDEO_LAG_S, "e.g. 1"))
-    for option, value, low, high, hint in checks:
-        if value is not None and not low <= value <= high:
-            raise InputError(f"{option}: expected a number in [{low:g}, {high:g}], got {value}; {hint}")
     settings = default_settings(chosen)
     if evidence == "prob":
         settings = {"live": LIVE_BEFORE, "offline": OFFLINE_BEFORE}[chosen]

@@ -59,10 +59,15 @@ def run(args, stop: StopOnSignal) -> int:
                            max_frames=options.max_frames, hud=bool(args.hud))
     display = BatchProgress() if not args.quiet else None
     with display if display is not None else contextlib.nullcontext():
-        records = run_batch(args.inputs, args.out, settings, workers=args.workers or os.cpu_count() or 1,
+        records = run_batch(args.inputs, args.out, settings, workers=_workers(args.workers),
                             ray=args.ray, cpus_per_task=args.cpus_per_task, gpus_per_task=args.gpus_per_task,
                             stop=stop.event, on_event=display)
     return _summary(args, records, stop)
+
+
+def _workers(requested: int | None) -> int:
+    """--workers as given (``run_batch`` refuses < 1), or one per core when left out."""
+    return requested if requested is not None else os.cpu_count() or 1
 
 
 def _summary(args, records: list[dict], stop: StopOnSignal) -> int:

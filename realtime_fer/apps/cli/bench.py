@@ -37,6 +37,10 @@ def run(args, options: RunOptions) -> int:
         check_file(Path(args.video), "video")
     if not 1 <= args.faces <= 8:
         raise InputError(f"--faces: expected 1..8, got {args.faces}; pick a number in that range")
+    for option, value, example in (("--frames", args.frames, 100), ("--repeats", args.repeats, 3)):
+        if value is not None and value < 1:
+            raise InputError(f"{option}: expected an integer >= 1, got {value}; e.g. {option} {example}")
+    options.encoder.check_for("bench.mp4")  # bench encodes H.264 .mp4, as --video's default
     with open_recognizer(options.recognizer, "bench") as recognizer:
         def ahead_factory():
             return make_detect_ahead(recognizer, options.recognizer, "bench")

@@ -215,6 +215,8 @@ def run_camera(args, options: RunOptions, stop: StopOnSignal) -> int:
 
     outputs = options.outputs
     check_outputs((), outputs.output, outputs.csv, outputs.jsonl, overwrite=outputs.overwrite, video_output=True)
+    if outputs.output:
+        options.encoder.check_for(outputs.output)
     source = CameraSource(args.camera, max_frames=options.max_frames)
     window = not args.no_window and display_available()
     if not args.no_window and not window:

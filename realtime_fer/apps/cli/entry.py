@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_mode(args, mode: str) -> None:
+    if args.fps is not None and not 0 < args.fps <= 1000:
+        raise InputError(f"--fps: expected a frame rate in (0, 1000], got {args.fps:g}; e.g. --fps 30")
     if args.report and mode != "video":
         raise InputError(f"--report: expected --video (reports need a whole file), got {mode} mode; "
                          "run realtime-fer report faces.csv --out DIR on a CSV instead")

@@ -19,6 +19,8 @@ from ...errors import InputError
 PROVIDERS = ("auto", "cpu", "cuda", "tensorrt")
 DETECTORS = ("blazeface", "centerface", "mtcnn")
 RANGES = ("short", "full", "auto", "both")
+MAX_THREADS = 256
+"""The most --threads / --detect-threads a run takes (more threads than any machine here has cores)."""
 
 
 def _choice(option: str, value, choices) -> None:
@@ -73,11 +75,12 @@ class RecognizerOptions:
                              "on every frame")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise InputError(f"--min-confidence: expected a number in [0, 1], got {self.min_confidence}; try 0.5")
-        if self.threads is not None and self.threads < 0:
-            raise InputError(f"--threads: expected an integer >= 0, got {self.threads}; 0 lets ONNX Runtime choose")
-        if self.lookahead is not None and self.lookahead < 0:
-            raise InputError(f"--detect-threads: expected an integer >= 0, got {self.lookahead}; 0 turns look-ahead "
-                             "off")
+        if self.threads is not None and not 0 <= self.threads <= MAX_THREADS:
+            raise InputError(f"--threads: expected an integer in [0, {MAX_THREADS}], got {self.threads}; 0 lets ONNX "
+                             "Runtime choose")
+        if self.lookahead is not None and not 0 <= self.lookahead <= MAX_THREADS:
+            raise InputError(f"--detect-threads: expected an integer in [0, {MAX_THREADS}], got {self.lookahead}; 0 "
+                             "turns look-ahead off")
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,19 @@ class EncoderOptions:
     audio: bool = True
 
     def __post_init__(self):
-        if self.crf is not None and not 0 <= self.crf <= 63:
-            raise InputError(f"--crf: expected a quality number in [0, 63] (libx264: 0-51, lower = better), got "
-                             f"{self.crf}; try 23")
+        from ...io.av_writer import DEFAULT_CODEC, check_quality
+
+        # without a codec name, the default's range (libx264 0-51); ``check_for(path)`` checks the codec a path gets
+        check_quality(DEFAULT_CODEC if self.codec in (None, "auto") else self.codec, self.crf)
+
+    def check_for(self, path: str | Path) -> str:
+        """The encoder an output video ``path`` gets (``auto``: as on the CPU; NVENC takes the same range),
+        after checking ``crf`` against it (InputError)."""
+        from ...io.av_writer import check_quality, resolve_codec
+
+        codec = resolve_codec(None if self.codec == "auto" else self.codec, path)
+        check_quality(codec, self.crf)
+        return codec
 
     def sink_options(self) -> dict:
         """The ``VideoSink`` keywords (codec, preset, crf)."""

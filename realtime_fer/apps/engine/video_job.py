@@ -138,10 +138,7 @@ def run_video_job(input_path: str | Path, options: RunOptions, *, fps: float | N
     check_outputs((input_path,), outputs.output, outputs.csv, outputs.jsonl, overwrite=outputs.overwrite,
                   video_output=True)
     if outputs.output:
-        from ...io.av_writer import resolve_codec
-
-        codec = options.encoder.codec
-        resolve_codec(None if codec == "auto" else codec, outputs.output)  # a bad --codec fails before any work
+        options.encoder.check_for(outputs.output)  # a bad --codec or --crf fails before any work
     source = open_video_source(input_path, fps=fps, max_frames=options.max_frames)
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
