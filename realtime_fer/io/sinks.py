@@ -332,7 +332,8 @@ class ImageSink:
     """Write annotated images.
 
     ``target`` is a file (single-image input) or a folder (folder input, created if
-    missing); in a folder each image keeps its input file name.  Existing files are
+    missing); in a folder each image keeps its name relative to the input folder (sub-folders
+    are mirrored, e.g. ``trip/a.jpg``).  Existing files are
     refused without ``overwrite`` when they are about to be written; call
     ``check_names`` first to fail before any work.
     """
@@ -342,6 +343,7 @@ class ImageSink:
         self.folder, self.overwrite = folder, overwrite
         self.files_written: list[Path] = []
         self._made_folder = folder and not self.target.is_dir()
+        self._made_folders: list[Path] = []
         if folder:
             self.target.mkdir(parents=True, exist_ok=True)
 
@@ -370,6 +372,10 @@ class ImageSink:
             path = path.with_suffix(".png")
         self.files_written.append(path)
         try:
+            if self.folder and path.parent != self.target and not path.parent.is_dir():
+                missing = [p for p in (path.parent, *path.parent.parents) if not p.is_dir()]
+                path.parent.mkdir(parents=True)
+                self._made_folders += missing
             path.write_bytes(data.tobytes())
         except OSError as exc:  # name the file (a full disk's error does not)
             raise OSError(exc.errno, exc.strerror, str(path)) from None
@@ -386,9 +392,10 @@ class ImageSink:
         for path in self.files_written:
             remove_output(path)
         self.files_written = []
-        if self._made_folder:
+        made = self._made_folders + ([self.target] if self._made_folder else [])
+        for folder in sorted(set(made), key=lambda p: len(p.parts), reverse=True):  # the deepest first
             try:
-                self.target.rmdir()
+                folder.rmdir()
             except OSError:
                 pass
 

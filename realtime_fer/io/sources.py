@@ -344,7 +344,9 @@ class VideoFileSource(_QueuedSource):
 
 
 class ImageSource(_QueuedSource):
-    """Still images: one file, or every image of a folder (not recursive, sorted by name).
+    """Still images: one file, or every image of a folder and its sub-folders (searched as ``batch`` searches:
+    ``folder_walk.walk_files``; ``exclude`` leaves a folder out, e.g. the output folder inside the input one).
+    Each frame's ``name`` is the file's path relative to the folder (POSIX, e.g. ``trip/a.jpg``; ``names``).
 
     Files that are not images or fail to decode are skipped with ``warn(message)``.
     Images are decoded with ``cv2.imdecode(..., IMREAD_COLOR)``, so grey, 16-bit and
@@ -356,7 +358,7 @@ class ImageSource(_QueuedSource):
     """
 
     def __init__(self, path: str | Path, max_frames: int | None = None, warn: Callable[[str], None] | None = None,
-                 queue_size: int = 4):
+                 queue_size: int = 4, exclude: Path | None = None):
         super().__init__(max_frames, queue_size)
         self.path = Path(path)
         self.warn = warn or (lambda message: warnings.warn(message, stacklevel=2))
@@ -365,7 +367,9 @@ class ImageSource(_QueuedSource):
             raise InputError(f"image: expected an image file or a folder of images, got no file at {self.path}; "
                              "check the path")
         if self.path.is_dir():
-            self.files = sorted(p for p in self.path.iterdir() if p.is_file() and not p.name.startswith("."))
+            from .folder_walk import walk_files
+
+            self.files = walk_files(self.path, exclude=exclude)
             first = self._first_readable()
             if first is None:
                 raise InputError(f"image folder {self.path}: expected at least one readable image, got none among "
@@ -378,6 +382,7 @@ class ImageSource(_QueuedSource):
                 raise InputError(f"image {self.path}: expected an image OpenCV can decode, got an unreadable or "
                                  "non-image file; pass a .jpg/.png/.bmp/.webp/.tif file")
             first = (0, image)
+        self.names = [f.relative_to(self.path).as_posix() if self.path.is_dir() else f.name for f in self.files]
         self._first = first
         height, width = first[1].shape[:2]
         self.info = SourceInfo("images", self.path.name, 1.0, (width, height), None)
@@ -403,14 +408,14 @@ class ImageSource(_QueuedSource):
     def _produce(self):
         position, image = self._first
         self._first = None
-        yield image, self.files[position].name, 0.0
-        for file in self.files[position + 1:]:
+        yield image, self.names[position], 0.0
+        for file, name in zip(self.files[position + 1:], self.names[position + 1:]):
             if self._stop.is_set():
                 return
             start = time.perf_counter()
             image = self._read_or_skip(file)
             if image is not None:
-                yield image, file.name, (time.perf_counter() - start) * 1e3
+                yield image, name, (time.perf_counter() - start) * 1e3
 
 
 def read_image(path: str | Path) -> np.ndarray | None:

@@ -53,15 +53,10 @@ def _key(path: Path, root: Path) -> str:
 
 
 def _from_folder(folder: Path, exclude: Path | None) -> list[BatchInput]:
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not _under(here / d, exclude))
-        for name in sorted(filenames):
-            path = here / name
-            if path.suffix.lower() in VIDEO_SUFFIXES and not name.startswith("."):
-                found.append(BatchInput(path.absolute(), _key(path, folder)))
-    return found
+    """The videos under ``folder``, searched as ``--image`` searches a folder (``io.folder_walk``)."""
+    from ...io.folder_walk import walk_files
+
+    return [BatchInput(path.absolute(), _key(path, folder)) for path in walk_files(folder, VIDEO_SUFFIXES, exclude)]
 
 
 def _from_list(list_file: Path) -> list[BatchInput]:

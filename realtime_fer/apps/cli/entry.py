@@ -50,9 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--camera", metavar="SRC", help="camera index, stream URL, or a video file standing in")
     mode.add_argument("--video", metavar="IN", help="annotate a video file")
-    mode.add_argument("--image", metavar="IN", help="an image file or a folder of images")
+    mode.add_argument("--image", metavar="IN", help="an image file or a folder of images (sub-folders "
+                      "searched too, as batch does)")
     parser.add_argument("--output", metavar="OUT", help="annotated video (.mp4/.mov/.mkv H.264 with the input's "
-                        "audio, .avi MJPEG), image, or folder")
+                        "audio, .avi MJPEG), image, or folder (a name ending in / or an existing folder)")
     parser.add_argument("--csv", metavar="FILE", help="one row per face per frame")
     parser.add_argument("--jsonl", metavar="FILE", help="one JSON object per face per frame")
     parser.add_argument("--report", metavar="DIR", help="--video: per-track timelines, shares and a summary as "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 from ...errors import InputError
@@ -86,17 +87,19 @@ def run_images(args, options: RunOptions, stop: StopOnSignal) -> int:
 
     outputs = options.outputs
     folder = Path(args.image).is_dir()
-    check_outputs((args.image,), outputs.output, outputs.csv, outputs.jsonl, overwrite=outputs.overwrite,
+    target = image_target(args.image, outputs.output, folder)
+    check_outputs((args.image,), target, outputs.csv, outputs.jsonl, overwrite=outputs.overwrite,
                   output_folder=folder)
-    source = ImageSource(args.image, max_frames=options.max_frames, warn=warn)
+    source = ImageSource(args.image, max_frames=options.max_frames, warn=warn,
+                         exclude=target.absolute() if folder and target else None)
     printed = None if outputs.any else []
     with contextlib.ExitStack() as stack:
         stack.callback(source.close)
         recognizer = stack.enter_context(open_recognizer(options.recognizer, "image"))
         images = None
-        if outputs.output:
-            images = stack.enter_context(ImageSink(outputs.output, folder=folder, overwrite=outputs.overwrite))
-            images.check_names([f.name for f in source.files] if folder else [None])
+        if target:
+            images = stack.enter_context(ImageSink(target, folder=folder, overwrite=outputs.overwrite))
+            images.check_names(source.names if folder else [None])
         tables = table_sinks(recognizer.labels, outputs.csv, outputs.jsonl, with_file=True,
                              overwrite=outputs.overwrite, stack=stack)
 
@@ -111,6 +114,34 @@ def run_images(args, options: RunOptions, stop: StopOnSignal) -> int:
         _print_image_results(printed)
     say(f"{stats.frames} images, {stats.faces} faces" + (f", {len(source.skipped)} skipped" if source.skipped else ""))
     return EXIT_SIGNAL[stop.signum] if stop.signum is not None else EXIT_OK
+
+
+def image_target(image: str, output, folder_input: bool) -> Path | None:
+    """Where ``--image IMAGE --output OUTPUT`` writes: a folder for a folder of images; for one image the file
+    named, or the image's own name inside OUTPUT when OUTPUT ends in "/" or is an existing folder.
+
+    Raises InputError for a file name with an image extension given for a folder of images, and for a single
+    image's output without an image extension (it would be a file without a type, or a folder by mistake).
+    """
+    from ...io.sources import IMAGE_EXTENSIONS
+
+    if not output:
+        return None
+    path, text = Path(output), str(output)
+    as_folder = text.endswith(("/", os.sep)) or path.is_dir()
+    suffix = path.suffix.lower()
+    if folder_input:
+        if not as_folder and suffix in IMAGE_EXTENSIONS:
+            raise InputError(f"--output {output}: expected a folder for the images of the folder {image}, got a "
+                             f"file name with an image extension; pass a folder, e.g. --output annotated/")
+        return path
+    if as_folder:
+        return path / Path(image).name
+    if suffix not in IMAGE_EXTENSIONS:
+        raise InputError(f"--output {output}: expected an image file name (.jpg, .png, ...) or a folder (ending "
+                         f"in /) for one image, got {repr(suffix) if suffix else 'no extension'}; e.g. --output "
+                         "annotated.jpg or --output annotated/")
+    return path
 
 
 def _print_image_results(items) -> None:
