@@ -47,6 +47,12 @@ def test_wheel_carries_every_module_of_the_package(wheel_names):
     assert modules and modules <= wheel_names, sorted(modules - wheel_names)
 
 
+def test_wheel_carries_the_serve_page(wheel_names):
+    page = {p.relative_to(REPO).as_posix() for p in (REPO / "realtime_fer" / "apps" / "serve" / "static").iterdir()}
+    assert {"realtime_fer/apps/serve/static/index.html", "realtime_fer/apps/serve/static/app.js"} <= page
+    assert page <= wheel_names, sorted(page - wheel_names)
+
+
 def test_wheel_has_no_top_level_train_package(wheel_names):
     tops = {name.split("/")[0] for name in wheel_names}
     assert tops == {"realtime_fer", "realtime_fer-0.1.0.dist-info"}, tops
