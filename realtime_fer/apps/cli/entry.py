@@ -73,8 +73,10 @@ def _check_mode(args, mode: str) -> None:
     if args.fps is not None and not 0 < args.fps <= 1000:
         raise InputError(f"--fps: expected a frame rate in (0, 1000], got {args.fps:g}; e.g. --fps 30")
     if args.report and mode != "video":
-        raise InputError(f"--report: expected --video (reports need a whole file), got {mode} mode; "
-                         "run realtime-fer report faces.csv --out DIR on a CSV instead")
+        instead = ("--csv faces.csv lists each photo's faces (realtime-fer report faces.csv --out DIR makes a "
+                   "per-photo report of it)" if mode == "image" else
+                   "record with --csv faces.csv, then run realtime-fer report faces.csv --out DIR")
+        raise InputError(f"--report: expected --video (reports need a whole file), got {mode} mode; {instead}")
     if args.fps is not None and mode != "video":
         raise InputError("--fps: expected it with --video FOLDER (numbered frames), got it without --video; "
                          "drop --fps")

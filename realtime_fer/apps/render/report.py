@@ -1,6 +1,9 @@
 """Who felt what, when: a report made from a faces CSV (``realtime-fer report faces.csv --out DIR``).
 
-A pure function of the CSV (the columns ``sinks.table_columns`` writes): per track a timeline
+A pure function of the CSV (the columns ``sinks.table_columns`` writes). A CSV of photos (``--image``: a
+``file`` column; every photo's track ids start again at 1, so tracks mean nothing across photos) gets a
+per-photo report instead: each photo's faces with their label and confidence (``write_photo_report``).
+A CSV of a video or a stream: per track a timeline
 PNG (each class's ``prob_<label>`` over time, the shown ``label`` as a coloured band under
 it), the share of its frames in each shown label and the dominant one; a summary table; all
 in ``DIR/report.html`` (PNGs embedded, and alongside as ``track_<id>.png``) plus
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputError, MissingDependencyError
+from .photo_report import is_photo_table, write_photo_report
 
 PALETTE = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701", "neutral": "#7f7f7f",
            "sad": "#1f77b4", "surprise": "#17becf", "contempt": "#e377c2"}
@@ -222,6 +226,8 @@ def write_report(csv_path: str | Path, out_dir: str | Path) -> dict:
     When writing fails half-way, the files it wrote are deleted again (no half report looks like a result).
     """
     out = check_report_folder(out_dir)
+    if is_photo_table(csv_path):
+        return write_photo_report(csv_path, out)
     tracks, labels = load_table(csv_path)
     made = not out.is_dir()
     out.mkdir(parents=True, exist_ok=True)
