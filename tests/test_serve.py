@@ -37,7 +37,7 @@ def models():
 def make_client(models, **limits):
     from realtime_fer.apps.serve import ServeOptions, create_app
 
-    return TestClient(create_app(models, ServeOptions(**limits)))
+    return TestClient(create_app(models, ServeOptions(**limits)), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_stream_gives_the_camera_modes_rows_frame_by_frame(client, face_video):
 
     frames, fps = camera_frames(face_video, 24)
     expected = camera_reference(frames, fps)
-    with client.websocket_connect(f"/v1/stream?fps={fps}") as ws:
+    with client.websocket_connect(f"ws://127.0.0.1/v1/stream?fps={fps}") as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello" and hello["labels"] and hello["fps"] == fps
         replies = stream_replies(ws, frames)
@@ -93,7 +93,7 @@ def test_each_stream_has_its_own_tracks_but_shares_the_sessions(models):
 
 def test_newest_frame_wins_and_drops_are_counted(client, astronaut):
     data = png(astronaut)
-    with client.websocket_connect("/v1/stream") as ws:
+    with client.websocket_connect("ws://127.0.0.1/v1/stream") as ws:
         ws.receive_json()
         for _ in range(30):  # far faster than frames are recognized
             ws.send_bytes(data)
@@ -116,7 +116,7 @@ def test_bad_messages_get_errors_and_the_stream_goes_on(client, astronaut):
     good = png(astronaut)
     rng = np.random.default_rng(0)
     bad = [rng.bytes(200), good[: len(good) // 2], b"\xff\xd8\xff" + rng.bytes(50), b""]
-    with client.websocket_connect("/v1/stream") as ws:
+    with client.websocket_connect("ws://127.0.0.1/v1/stream") as ws:
         ws.receive_json()
         for round_ in range(40):
             ws.send_bytes(bad[round_ % len(bad)])
@@ -161,10 +161,10 @@ def test_without_the_token_every_route_answers_401(models, astronaut):
         assert client.post("/v1/analyze", content=png(astronaut)).status_code == 401
         assert client.post(f"/v1/analyze?token={TOKEN}", content=png(astronaut)).status_code == 200
         with pytest.raises(WebSocketDenialResponse) as refused:
-            with client.websocket_connect("/v1/stream"):
+            with client.websocket_connect("ws://127.0.0.1/v1/stream"):
                 pass
         assert refused.value.status_code == 401
-        with client.websocket_connect(f"/v1/stream?token={TOKEN}") as ws:
+        with client.websocket_connect(f"ws://127.0.0.1/v1/stream?token={TOKEN}") as ws:
             assert ws.receive_json()["type"] == "hello"
         assert f"static/app.js?token={TOKEN}" in client.get(f"/?token={TOKEN}").text
 
@@ -175,21 +175,41 @@ def test_another_origin_is_refused_unless_allowed(models):
     evil, good = {"Origin": "http://evil.example"}, {"Origin": "http://app.example"}
     with make_client(models, origins=("http://app.example",)) as client:
         with pytest.raises(WebSocketDenialResponse) as refused:
-            with client.websocket_connect("/v1/stream", headers=evil):
+            with client.websocket_connect("ws://127.0.0.1/v1/stream", headers=evil):
                 pass
         assert refused.value.status_code == 403
         reply = client.get("/v1/info", headers=evil)
         assert reply.status_code == 403 and "access-control-allow-origin" not in reply.headers
-        with client.websocket_connect("/v1/stream", headers=good) as ws:
+        with client.websocket_connect("ws://127.0.0.1/v1/stream", headers=good) as ws:
             assert ws.receive_json()["type"] == "hello"
-        with client.websocket_connect("/v1/stream", headers={"Origin": "http://testserver"}) as ws:  # its own page
-            assert ws.receive_json()["type"] == "hello"
+        with client.websocket_connect("ws://127.0.0.1/v1/stream", headers={"Origin": "http://127.0.0.1"}) as ws:
+            assert ws.receive_json()["type"] == "hello"  # its own page
         assert client.get("/v1/info", headers=good).headers["access-control-allow-origin"] == "http://app.example"
         preflight = client.options("/v1/analyze", headers={**good, "Access-Control-Request-Method": "POST"})
         assert preflight.status_code == 200
     with make_client(models) as client:  # no origins named: CORS off
         assert "access-control-allow-origin" not in client.get("/v1/info", headers=good).headers
         assert client.get("/v1/info", headers=good).status_code == 403
+
+
+def test_a_loopback_server_answers_only_requests_addressed_to_it(models):
+    """A page whose name resolves to 127.0.0.1 (DNS rebinding) is its own origin, but not this server's host."""
+    from starlette.testclient import WebSocketDenialResponse
+
+    rebound = {"Host": "evil.example:8000", "Origin": "http://evil.example:8000"}
+    with make_client(models) as client:
+        refused = client.get("/v1/info", headers=rebound)
+        assert refused.status_code == 403 and refused.json()["error"] == "host_not_allowed"
+        with pytest.raises(WebSocketDenialResponse) as denied:
+            with client.websocket_connect("ws://evil.example:8000/v1/stream", headers=rebound):
+                pass
+        assert denied.value.status_code == 403
+        for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+            assert client.get("/healthz", headers={"Host": host}).status_code == 200, host
+    with make_client(models, origins=("https://fer.example",)) as client:  # behind a proxy passing Host through
+        assert client.get("/v1/info", headers={"Host": "fer.example"}).status_code == 200
+    with make_client(models, host="0.0.0.0") as client:  # listening for other machines: any name
+        assert client.get("/healthz", headers={"Host": "192.0.2.7:8000"}).status_code == 200
 
 
 def test_oversize_images_get_413(models):
@@ -200,7 +220,7 @@ def test_oversize_images_get_413(models):
         too_many_pixels = client.post("/v1/analyze", content=png(np.zeros((200, 200, 3), np.uint8)))
         assert too_many_pixels.status_code == 413 and too_many_pixels.json()["error"] == "too_many_pixels"
         assert client.post("/v1/analyze", content=b"GIF89a....").status_code == 415
-        with client.websocket_connect("/v1/stream") as ws:
+        with client.websocket_connect("ws://127.0.0.1/v1/stream") as ws:
             ws.receive_json()
             ws.send_bytes(png(big))
             assert ws.receive_json()["error"] == "too_large"
@@ -212,13 +232,13 @@ def test_streams_beyond_the_cap_get_503(models):
     from starlette.testclient import WebSocketDenialResponse
 
     with make_client(models, max_streams=2) as client:
-        with client.websocket_connect("/v1/stream") as one, client.websocket_connect("/v1/stream") as two:
+        with client.websocket_connect("ws://127.0.0.1/v1/stream") as one, client.websocket_connect("ws://127.0.0.1/v1/stream") as two:
             one.receive_json(), two.receive_json()
             with pytest.raises(WebSocketDenialResponse) as refused:
-                with client.websocket_connect("/v1/stream"):
+                with client.websocket_connect("ws://127.0.0.1/v1/stream"):
                     pass
             assert refused.value.status_code == 503 and b"stream limit" in refused.value.content
-        with client.websocket_connect("/v1/stream") as again:  # a slot is free again
+        with client.websocket_connect("ws://127.0.0.1/v1/stream") as again:  # a slot is free again
             assert again.receive_json()["type"] == "hello"
         assert client.get("/v1/info").json()["streams_refused"] == 1
 
@@ -227,7 +247,7 @@ def test_an_idle_stream_is_closed_with_a_reason(models):
     from starlette.websockets import WebSocketDisconnect
 
     with make_client(models, idle_timeout_s=0.3) as client:
-        with client.websocket_connect("/v1/stream") as ws:
+        with client.websocket_connect("ws://127.0.0.1/v1/stream") as ws:
             ws.receive_json()
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()
@@ -240,9 +260,14 @@ def test_a_real_server_closes_open_streams_with_1001_when_stopped(models, astron
 
     from realtime_fer.apps.serve import ServeOptions, Server, create_app
 
+    from websockets.exceptions import InvalidStatus
+
     options = ServeOptions(port=0)
     server = Server(create_app(models, options), options).start()
     try:
+        with pytest.raises(InvalidStatus) as refused:  # uvicorn sends the denial as a real HTTP response
+            connect(f"ws://127.0.0.1:{server.port}/v1/stream", origin="http://evil.example").close()
+        assert refused.value.response.status_code == 403 and b"origin_not_allowed" in refused.value.response.body
         with connect(f"ws://127.0.0.1:{server.port}/v1/stream") as ws:
             assert json.loads(ws.recv(10))["type"] == "hello"
             ws.send(png(astronaut))

@@ -21,7 +21,7 @@ def client():
     from realtime_fer.apps.serve import Recognizers, ServeOptions, create_app
 
     models = Recognizers.open()
-    with TestClient(create_app(models, ServeOptions())) as client:
+    with TestClient(create_app(models, ServeOptions()), base_url="http://127.0.0.1") as client:
         yield client
     models.close()
 
@@ -39,7 +39,7 @@ def test_analyze_of_a_sample_photo_equals_the_image_csv(client, name, tmp_path):
 def test_the_pexels_clip_streamed_gets_the_camera_modes_labels(client):
     frames, fps = camera_frames(require(SAMPLES / "videos" / "WolfgangLanger_Pexels.mp4"), 240)
     expected = camera_reference(frames, fps)
-    with client.websocket_connect(f"/v1/stream?fps={fps}") as ws:
+    with client.websocket_connect(f"ws://127.0.0.1/v1/stream?fps={fps}") as ws:
         ws.receive_json()
         replies = stream_replies(ws, frames)  # PNG: the same pixels --camera decodes
     labels = [[f["label"] for f in r["faces"]] for r in replies]

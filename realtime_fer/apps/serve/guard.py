@@ -8,6 +8,9 @@
   WebSocket handshake and cross-origin ``fetch``, and a WebSocket is not covered by CORS, so this check is what
   keeps a page on another site from using a server on the visitor's own machine. CORS preflights of allowed
   origins pass without the token (browsers send none with them).
+* Host: a server listening on a loopback address answers only requests addressed to a loopback name
+  (``localhost``, ``127.0.0.1``, ``[::1]``) or to the host of an allowed origin, else HTTP 403: a web page
+  whose own name was made to resolve to 127.0.0.1 ("DNS rebinding") would otherwise pass the origin check.
 * Body: a request body over ``max_bytes`` (by ``Content-Length``, or counted while it arrives) gets HTTP 413.
 
 A refused WebSocket handshake is answered with the same HTTP status and JSON body where the server supports the
@@ -21,7 +24,7 @@ import hmac
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from .limits import ServeOptions
+from .limits import ServeOptions, is_loopback
 
 CLOSE_POLICY = 1008
 """WebSocket close code of a refused handshake where no HTTP denial response is possible."""
@@ -62,6 +65,12 @@ def origin_allowed(scope, origins: tuple[str, ...]) -> bool:
     return bool(host) and origin != "null" and urlsplit(origin).netloc.lower() == host.lower()
 
 
+def host_allowed(scope, origins: tuple[str, ...]) -> bool:
+    """The ``Host`` header names this machine (a loopback name) or the host of one of ``origins``."""
+    host = urlsplit("//" + (_header(scope, b"host") or "")).hostname or ""
+    return is_loopback(host) or host in {urlsplit(o).hostname for o in origins}
+
+
 class Guard:
     """ASGI middleware applying ``ServeOptions``' token, origin and body limits to ``app``."""
 
@@ -80,6 +89,10 @@ class Guard:
 
     def _problem(self, scope) -> tuple[int, str, str] | None:
         options = self.options
+        if options.loopback and not host_allowed(scope, options.origins):
+            return 403, "host_not_allowed", (f"Host {_header(scope, b'host')!r}: expected this machine's name "
+                                             "(localhost, 127.0.0.1, [::1]) or the host of an --allow-origin, got "
+                                             "another; behind a reverse proxy pass --allow-origin https://PUBLIC.HOST")
         if not origin_allowed(scope, options.origins):
             return 403, "origin_not_allowed", (f"origin {_header(scope, b'origin')!r}: expected this server's own "
                                                "page or an origin the server allows (--allow-origin), got another "
