@@ -61,19 +61,42 @@ def run(args, options: RunOptions, stop: StopOnSignal) -> int:
     return EXIT_OK
 
 
+def headline_note(result: dict, classes: int = 8) -> str:
+    """One line saying what the headline scores of ``result`` (a pooled ``evaluate`` result) mean."""
+    present = len(result["present"])
+    return (f"ABAW F1 = mean F1 over all {classes} classes, a class neither labelled nor shown counting 0 ({present} "
+            f"of {classes} present here, so at most {present / classes:.3f}); F1 known = mean over the present "
+            "classes the model has.")
+
+
+def _class_table(classes, result: dict):
+    """Per class: frames labelled, frames shown, F1, and whether it is present (absent classes score 0)."""
+    from rich.table import Table
+
+    confusion = result["confusion"]
+    table = Table("class", "labelled", "shown", "F1", "present", title="per class (all inputs)")
+    for c, name in enumerate(classes):
+        labelled, shown = sum(confusion[c]), sum(row[c] for row in confusion)
+        table.add_row(name, str(labelled), str(shown), f"{result['f1_per_class'][name]:.3f}",
+                      "yes" if name in result["present"] else "no (scores 0)")
+    return table
+
+
 def _print_report(report: dict) -> None:
     from rich.table import Table
 
     console = rich_console()
     main = report["results"][0]
-    table = Table("input", "frames", "ABAW F1", "F1 known", "acc. known", "coverage", "no face",
+    table = Table("input", "frames", "ABAW F1", "classes present", "F1 known", "acc. known", "coverage", "no face",
                   title=f"per input ({main['setting']})")
-    for row in main["inputs"]:
-        table.add_row(row["input"], str(row["frames"]), f"{row['abaw_f1']:.3f}", f"{row['f1_known']:.3f}",
-                      f"{row['accuracy_known']:.3f}", f"{row['coverage']:.3f}", str(row["no_face"]))
-    table.add_row("all", str(main["frames"]), f"{main['abaw_f1']:.3f}", f"{main['f1_known']:.3f}",
-                  f"{main['accuracy_known']:.3f}", f"{main['coverage']:.3f}", str(main["no_face"]), style="bold")
+    rows = [(row, None) for row in main["inputs"]] + [({**main, "input": "all"}, "bold")]
+    for row, style in rows:
+        table.add_row(row["input"], str(row["frames"]), f"{row['abaw_f1']:.3f}",
+                      f"{len(row['present'])} of {len(report['classes'])}", f"{row['f1_known']:.3f}",
+                      f"{row['accuracy_known']:.3f}", f"{row['coverage']:.3f}", str(row["no_face"]), style=style)
     console.print(table)
+    console.print(headline_note(main, len(report["classes"])))
+    console.print(_class_table(report["classes"], main))
     confusion = Table("truth \\ shown", *[c[:5] for c in report["classes"]], "no face", title="confusion (frames)")
     for name, counts in zip(report["classes"], main["confusion"]):
         if sum(counts):

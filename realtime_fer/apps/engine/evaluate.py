@@ -18,7 +18,8 @@ one pass over the frames.
 
 Scores (pooled over all labelled frames of all inputs, as ABAW does): ``abaw_f1`` = macro-F1 over
 the 8 classes (Other included; a class neither labelled nor predicted scores 0, as in
-scikit-learn's ``f1_score(labels=range(8))``); ``f1_known`` / ``accuracy_known`` over frames whose
+scikit-learn's ``f1_score(labels=range(8))``; ``present`` names the classes labelled or shown, so a clip of
+one expression scores at most 1/8 however right it is); ``f1_known`` / ``accuracy_known`` over frames whose
 label the model has, macro over those of its classes that are labelled or predicted;
 ``coverage`` = labelled frames in which the scored person's face was found. A labelled frame
 without that face is a miss (wrong) and is counted in ``no_face``.
@@ -255,6 +256,7 @@ def scores(truth: np.ndarray, predicted: np.ndarray, known: set[int]) -> dict:
             "coverage": float(np.mean(p >= 0)) if len(p) else 0.0,
             "abaw_f1": f1(range(8)), "f1_known": f1(present),
             "f1_per_class": {ABAW_CLASSES[c]: round(class_f1(c), 4) for c in range(8)},
+            "present": [ABAW_CLASSES[c] for c in range(8) if confusion[c].sum() or confusion[:8, c].sum()],
             "accuracy_known": float(np.mean(p[known_rows] == t[known_rows])) if known_rows.any() else 0.0,
             "confusion": confusion.tolist()}
 
