@@ -25,7 +25,7 @@ def _scene(rng, width, height, faces):
 
 
 def _rects(where, boxes, tag_sizes, panel_size):
-    tags = [(x, y, x + w, y + h) for (x, y), (w, h) in zip(where.tags, tag_sizes)]
+    tags = [None if t is None else (t[0], t[1], t[0] + w, t[1] + h) for t, (w, h) in zip(where.tags, tag_sizes)]
     panels = [None if p is None else (p[0], p[1], p[0] + panel_size[0], p[1] + panel_size[1]) for p in where.panels]
     return tags, panels
 
@@ -48,8 +48,12 @@ def test_generated_scenes_panels_cover_no_face_and_nothing_stacks(seed):
         assert 0 <= panel[0] and 0 <= panel[1] and panel[2] <= width and panel[3] <= height
         assert all(overlap(panel, box) == 0 for box in boxes), (k, panel, boxes)
         assert all(overlap(panel, other) == 0 for other in placed if other is not panel)
+        assert _next_to(panel, boxes[k], tags[k], width, height, slack=2), (k, panel, boxes[k])
     for k, tag in enumerate(tags):
-        assert 0 <= tag[1] and tag[3] <= height and tag[0] >= 0
+        if tag is None:
+            continue
+        assert inside(tag, width, height)
+        assert all(overlap(tag, other) == 0 for other in placed if other is not tag), (k, tag)
         others = [b for j, b in enumerate(boxes) if j != k]
         if any(overlap(tag, b) for b in others):  # allowed only when every candidate spot collides
             taken = others + [t for j, t in enumerate(tags) if j != k] + [hud]
@@ -80,3 +84,104 @@ def test_text_is_at_least_12_px_at_360p_and_not_huge_at_4k():
 def test_tag_text_contrasts_with_its_background():
     assert text_color((255, 128, 0)) == (255, 255, 255)  # BGR blue: white text
     assert text_color((0, 255, 180)) == (0, 0, 0)  # bright green: black text
+
+
+def _result(boxes, track_ids, top=("surprise", 0.99)):
+    from realtime_fer.core.faces import Faces, FrameResult
+
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    n = len(boxes)
+    probs = np.full((n, len(LABELS)), 0.01, np.float32)
+    probs[:, LABELS.index(top[0])] = top[1]
+    faces = Faces(boxes, np.full(n, 0.9), np.zeros((n, 2, 2)), np.asarray(track_ids), probs, probs)
+    return FrameResult(0, 0.0, faces, LABELS, {})
+
+
+def _next_to(panel, box, tag, width, height, slack=4):
+    """The panel touches the face (its box, or its box with its own tag) along a side and runs alongside the face
+    for at least half of the shorter of its own side and the box's (parts inside the frame)."""
+    clip = lambda r: (max(r[0], 0), max(r[1], 0), min(r[2], width), min(r[3], height))  # noqa: E731
+    unit = box if tag is None else (min(box[0], tag[0]), min(box[1], tag[1]), max(box[2], tag[2]), max(box[3], tag[3]))
+    box, unit = clip(box), clip(unit)
+    for axis in (0, 1):  # 0: beside (left/right), 1: above/below
+        a, b = (0, 2) if axis == 0 else (1, 3)  # the axis the panel is off the face along
+        c, d = (1, 3) if axis == 0 else (0, 2)  # the axis they must share
+        touching = any(0 <= max(r[a] - panel[b], panel[a] - r[b]) <= slack for r in (box, unit))
+        shared = min(unit[d], panel[d]) - max(unit[c], panel[c])
+        if touching and shared >= min(box[d] - box[c], panel[d] - panel[c]) // 2:
+            return True
+    return False
+
+
+def _check_overlay(width, height, boxes, track_ids, hud=("30.0 fps  7.0 ms", "20 faces")):
+    """Draw-time rectangles of a crowded frame: every tag and panel inside the frame, no two of tags, panels and the
+    HUD overlapping, every panel next to its face and on no face; returns the rectangles."""
+    rects = Overlay(LABELS).rects(width, height, _result(boxes, track_ids), list(hud))
+    drawn = [t for t in rects["tags"] if t is not None] + rects["panels"] + rects["hud"]
+    for r in drawn:
+        assert inside(r, width, height), (r, width, height)
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1:]:
+            assert overlap(a, b) == 0, (a, b)
+    return rects
+
+
+def _crowd(columns, rows, side, spacing, left=0, top=0):
+    return [(left + c * (side + spacing), top + r * (side + spacing), left + c * (side + spacing) + side,
+             top + r * (side + spacing) + side) for r in range(rows) for c in range(columns)]
+
+
+@pytest.mark.parametrize("columns, rows, side, spacing", [(5, 4, 48, 40), (7, 3, 40, 24), (10, 2, 30, 30)])
+def test_a_crowd_gets_tags_that_never_overlap_and_panels_only_beside_their_faces(columns, rows, side, spacing):
+    width, height = 640, 360
+    boxes = _crowd(columns, rows, side, spacing, left=30, top=40)
+    track_ids = list(range(100, 100 + len(boxes)))  # three-digit ids: wide tags
+    rects = _check_overlay(width, height, boxes, track_ids)
+    assert sum(t is not None for t in rects["tags"]) >= len(boxes) * 3 // 4  # shrinking keeps most faces labelled
+    tags = rects["tags"]
+    for panel in rects["panels"]:
+        assert all(overlap(panel, b) == 0 for b in boxes)
+        assert any(_next_to(panel, b, t, width, height) for b, t in zip(boxes, tags)), panel
+
+
+@pytest.mark.parametrize("width, height", [(112, 120), (120, 360), (640, 90)])
+def test_faces_at_every_border_keep_their_tags_inside_the_frame(width, height):
+    # "#1234 surprise 0.99" is ~150 px of 12 px text: wider than the two narrow frames, so it must shrink there
+    side = min(width, height) // 4
+    boxes = [(-side // 3, -side // 3, side - side // 3, side - side // 3),            # top-left, partly outside
+             (width - side + side // 3, -side // 3, width + side // 3, side - side // 3),  # top-right
+             (-side // 3, height - side + side // 3, side - side // 3, height + side // 3),  # bottom-left
+             (width - side + side // 3, height - side + side // 3, width + side // 3, height + side // 3)]
+    rects = _check_overlay(width, height, boxes, [1234, 5678, 9012, 3456], hud=())
+    for tag in rects["tags"]:
+        assert tag is None or inside(tag, width, height)
+
+
+def test_a_tag_with_no_room_at_full_size_shrinks_instead_of_covering_another_tag():
+    # two faces side by side filling the frame's height, each full tag nearly as wide as the frame: the first takes
+    # the strip above both; the second's full tag has no spot left that covers no tag, so it shrinks
+    width, height, forms = 220, 70, [(200, 20), (60, 14)]
+    boxes = [(10, 20, 60, 70), (64, 20, 114, 70)]
+    where = plan(width, height, boxes, [forms, forms], None, None)
+    assert where.sizes == [0, 1]
+    tags = [(x, y, x + forms[i][0], y + forms[i][1]) for (x, y), i in zip(where.tags, where.sizes)]
+    assert overlap(*tags) == 0 and all(inside(t, width, height) for t in tags)
+    assert overlap(tags[1], boxes[0]) == 0
+
+
+def test_a_panel_with_no_room_beside_its_face_is_left_out_not_drawn_far_away():
+    # face 0 boxed in by faces on all four sides; plenty of room further away
+    width, height, side = 640, 480, 60
+    centre = (290, 210, 350, 270)
+    ring = [(290, 140, 350, 205), (290, 275, 350, 340), (215, 210, 285, 270), (355, 210, 425, 270),
+            (215, 140, 285, 205), (355, 140, 425, 205), (215, 275, 285, 340), (355, 275, 425, 340)]
+    boxes = [centre] + ring
+    sizes = [(40, 12)] * len(boxes)
+    where = plan(width, height, boxes, sizes, (90, 130), None)
+    panel = where.panels[0]
+    assert panel is None, f"the centre face's panel went to {panel}, away from its face"
+    for k, corner in enumerate(where.panels):
+        if corner is not None:
+            rect = (corner[0], corner[1], corner[0] + 90, corner[1] + 130)
+            tag = (*where.tags[k], where.tags[k][0] + 40, where.tags[k][1] + 12)
+            assert _next_to(rect, boxes[k], tag, width, height), (k, rect)

@@ -47,7 +47,30 @@ def test_no_label_panel_or_hud_covers_another_face_in_a_sample_photo(image_recog
         assert all(overlap(panel, box) == 0 for box in boxes), (name, panel, boxes)
         assert 0 <= panel[0] and 0 <= panel[1] and panel[2] <= width and panel[3] <= height
     for k, tag in enumerate(rects["tags"]):
+        assert tag is not None, (name, k, "a sample photo leaves room for every tag")
         assert all(overlap(tag, box) == 0 for j, box in enumerate(boxes) if j != k), (name, tag, boxes)
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("name", ["angry_manager_507.jpg", "fierce_soldier_572.jpg", "angry_people_721.jpg"])
+def test_crowded_group_photos_get_tags_that_never_overlap_and_panels_beside_their_faces(image_recognizer, name):
+    from realtime_fer.apps.render.layout import inside
+    from tests.test_layout import _next_to
+
+    image = cv2.imread(str(require(DATA / "group_photos" / "images" / name)))
+    image_recognizer.reset()
+    result = image_recognizer.process(image)
+    assert len(result.faces) >= 12, (name, len(result.faces))  # 13 to 20 faces with the --image default
+    height, width = image.shape[:2]
+    rects = Overlay(image_recognizer.labels).rects(width, height, result)
+    boxes = result.faces.boxes.round().astype(int).tolist()
+    drawn = [t for t in rects["tags"] if t is not None] + rects["panels"]
+    assert sum(t is not None for t in rects["tags"]) >= len(boxes) * 3 // 4, name  # shrinking keeps most tags
+    for i, rect in enumerate(drawn):
+        assert inside(rect, width, height), (name, rect)
+        assert all(overlap(rect, other) == 0 for other in drawn[i + 1:]), (name, rect)
+    for panel in rects["panels"]:
+        assert any(_next_to(panel, b, t, width, height) for b, t in zip(boxes, rects["tags"])), (name, panel)
 
 
 @pytest.mark.data

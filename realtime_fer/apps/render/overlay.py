@@ -5,7 +5,9 @@ Per face: a box in the track's colour, a tag ``#<track id> <label> <confidence>`
 the track colour with black or white text, whichever contrasts more) and a panel with
 one probability bar per class. A HUD shows caller-supplied lines (fps, latency,
 provider). ``layout.plan`` decides where tags, panels and the HUD go: outside every
-face box where there is room; a face whose panel fits nowhere shows its tag only.
+face box where there is room, never over each other nor past the frame's edge. A tag with
+no room at its full size shrinks (``#3 sad``, then smaller text, then ``sad``); a face whose
+panel cannot sit next to it shows its tag only, and one whose tag fits nowhere its box only.
 
 Coordinates are frame pixels (x right, y down), colours BGR.  Text height follows the
 frame: ``text_height`` (12 px at 360p, 23 px at 1080p, 35 px at 4K).  Everything is
@@ -32,6 +34,7 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXT_DARK, TEXT_LIGHT = (0, 0, 0), (255, 255, 255)
 BAR_BACK, BAR_FILL = (24, 24, 24), (170, 170, 170)
 MIN_TEXT_PX = 12
+SHRUNK_TEXT_PX = 9  # a crowded face's shrunk tag: still legible, for when a 12 px one has no room
 
 
 def text_height(width: int, height: int) -> int:
@@ -131,48 +134,65 @@ class Overlay:
             bar_lengths = np.rint(np.clip(probs, 0.0, 1.0) * m.bar_w).astype(np.int64).tolist()
             shown = faces.label_ids if faces.label_ids is not None else np.argmax(probs, axis=1)
             best_classes = shown.tolist()
-        tags, tag_sizes, where = self._place(width, height, m, boxes, track_ids, top, held, bar_lengths is not None,
-                                             hud_lines)
+        tags, where = self._place(width, height, m, boxes, track_ids, top, held, bar_lengths is not None, hud_lines)
         for k, (x1, y1, x2, y2) in enumerate(boxes):
             cv2.rectangle(image, (x1, y1), (x2, y2), color_for(track_ids[k]), m.thickness, cv2.LINE_8)
         for k in range(len(boxes)):
             color = color_for(track_ids[k])
             if where.panels[k] is not None:
                 self._bars(image, bar_lengths[k], best_classes[k], where.panels[k], color, m)
-            self._tag(image, tags[k], where.tags[k], tag_sizes[k], color, self._tag_metrics(boxes[k], m))
+            if where.tags[k] is not None:
+                text, size, tag_m = tags[k][where.sizes[k]]
+                self._tag(image, text, where.tags[k], size, color, tag_m)
         if where.hud is not None:
             self._hud(image, hud_lines, where.hud, m)
         return image
 
     def _place(self, width, height, m: _Metrics, boxes, track_ids, top, held, panels: bool, hud_lines):
-        """(tag texts, tag sizes, ``layout.Plan``) of one frame's faces."""
-        tags = []
-        for k in range(len(boxes)):
-            tag = f"#{track_ids[k]}" if track_ids[k] >= 0 else "#?"
-            if k < len(top):
-                tag += f" {top[k][0]} {top[k][1]:.2f}" + (" held" if held[k] else "")
-            tags.append(tag)
-        tag_sizes = [self._tag_size(tag, self._tag_metrics(box, m)) for tag, box in zip(tags, boxes)]
+        """(per face its tag's forms, ``layout.Plan``) of one frame's faces; a form is (text, (w, h), metrics),
+        largest first, and ``Plan.sizes[k]`` says which one face k shows."""
+        tags = [self._tag_forms(track_ids[k], top[k] if k < len(top) else None, held[k], self._tag_metrics(box, m))
+                for k, box in enumerate(boxes)]
         panel = self._panel(m) if panels else None
         hud_size = self._hud_size(hud_lines, m) if self.hud and hud_lines else None
         t = m.thickness  # the drawn box line reaches ~t px outside the box: keep labels off it
         outlines = [(x1 - t, y1 - t, x2 + t + 1, y2 + t + 1) for x1, y1, x2, y2 in boxes]
-        where = plan(width, height, outlines, tag_sizes, panel.shape[1::-1] if panel is not None else None, hud_size,
-                     gap=1)
-        return tags, tag_sizes, where
+        where = plan(width, height, outlines, [[size for _, size, _ in forms] for forms in tags],
+                     panel.shape[1::-1] if panel is not None else None, hud_size, gap=1)
+        return tags, where
+
+    def _tag_forms(self, track_id: int, top, held: bool, m: _Metrics) -> list:
+        """A tag's forms, largest first: ``#3 sad 0.50`` (`` held`` added when held), ``#3 sad``, the same in
+        ``SHRUNK_TEXT_PX`` text, then ``sad`` alone; ``#3`` when there is no label. Each (text, (w, h), metrics)."""
+        ident = f"#{track_id}" if track_id >= 0 else "#?"
+        small = self._sized(SHRUNK_TEXT_PX) if m.text_h > SHRUNK_TEXT_PX else m
+        if top is None:
+            wanted = [(ident, m), (ident, small)]
+        else:
+            note = " held" if held else ""
+            short = f"{ident} {top[0]}{note}"
+            wanted = [(f"{ident} {top[0]} {top[1]:.2f}{note}", m), (short, m), (short, small), (top[0], small)]
+        forms, seen = [], set()
+        for text, metrics in wanted:
+            if (text, id(metrics)) not in seen:
+                seen.add((text, id(metrics)))
+                forms.append((text, self._tag_size(text, metrics), metrics))
+        return forms
 
     def rects(self, width: int, height: int, result: FrameResult, hud_lines=()) -> dict[str, list]:
         """Where ``draw`` puts things on a ``width`` x ``height`` frame: ``{"tags": [...], "panels": [...],
-        "hud": [...]}``, each a list of xyxy pixel rectangles (exclusive ends; panels left out are absent)."""
+        "hud": [...]}``, each a list of xyxy pixel rectangles (exclusive ends). ``tags[k]`` is face k's (None when it
+        shows no tag); panels left out are absent."""
         m = self.metrics(width, height)
         faces = result.faces
         boxes = np.rint(faces.boxes).astype(np.int64).tolist()
         panels = self.bars and faces.shown_probs is not None and len(faces) > 0
-        _, sizes, where = self._place(width, height, m, boxes, faces.track_ids.tolist(), result.top(),
-                                      faces.held.tolist(), panels, hud_lines)
+        tags, where = self._place(width, height, m, boxes, faces.track_ids.tolist(), result.top(),
+                                  faces.held.tolist(), panels, hud_lines)
         grow = lambda corner, size: (corner[0], corner[1], corner[0] + size[0], corner[1] + size[1])  # noqa: E731
         panel_size = self._panel(m).shape[1::-1]
-        return {"tags": [grow(c, s) for c, s in zip(where.tags, sizes)],
+        return {"tags": [None if c is None else grow(c, forms[i][1])
+                         for c, i, forms in zip(where.tags, where.sizes, tags)],
                 "panels": [grow(c, panel_size) for c in where.panels if c is not None],
                 "hud": [grow(where.hud, self._hud_size(hud_lines, m))] if where.hud is not None else []}
 
