@@ -216,6 +216,9 @@ def test_oversize_images_get_413(models):
     with make_client(models, max_bytes=20_000, max_pixels=100 * 100) as client:
         too_many_bytes = client.post("/v1/analyze", content=png(big))
         assert too_many_bytes.status_code == 413 and too_many_bytes.json()["error"] == "too_large"
+        chunked = client.post("/v1/analyze", content=iter([png(big)[:15_000], png(big)[15_000:]]))
+        assert "content-length" not in chunked.request.headers  # counted while it arrives
+        assert chunked.status_code == 413 and chunked.json()["error"] == "too_large"
         too_many_pixels = client.post("/v1/analyze", content=png(np.zeros((200, 200, 3), np.uint8)))
         assert too_many_pixels.status_code == 413 and too_many_pixels.json()["error"] == "too_many_pixels"
         assert client.post("/v1/analyze", content=b"GIF89a....").status_code == 415

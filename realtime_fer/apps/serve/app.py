@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ... import __version__
-from .guard import Guard, request_token
+from .guard import BodyTooLarge, Guard, request_token
 from .images import ImageRejected, decode_image
 from .limits import ServeOptions
 from .models import Recognizers, face_rows
@@ -96,6 +96,11 @@ def create_app(models: Recognizers, options: ServeOptions) -> FastAPI:
     async def docs(request: Request):
         return HTMLResponse(_docs_page(app.openapi(), request_token(request.scope) if options.token else None),
                             headers=PAGE_HEADERS)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(_request: Request, _exc: BodyTooLarge):  # a body without Content-Length grew too big
+        return _error(413, "too_large", f"request body: expected at most {options.max_bytes} bytes, got more; send "
+                                        "a smaller image or raise the server's --max-bytes")
 
     if options.origins:
         from starlette.middleware.cors import CORSMiddleware
