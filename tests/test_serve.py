@@ -256,6 +256,24 @@ def test_an_idle_stream_is_closed_with_a_reason(models):
     assert closed.value.code == 4408 and "idle" in closed.value.reason
 
 
+def test_a_frame_not_recognized_in_time_gets_an_error_and_the_stream_goes_on(models, astronaut):
+    import time
+
+    with make_client(models, frame_timeout_s=0.1) as client:
+        with client.websocket_connect("ws://127.0.0.1/v1/stream") as ws:
+            ws.receive_json()
+            busy = models.pool.submit(time.sleep, 0.6)  # the recognizer thread is taken meanwhile
+            ws.send_bytes(png(astronaut))
+            late = ws.receive_json()
+            assert late["error"] == "frame_timeout" and late["seq"] == 0
+            busy.result()
+            ws.send_bytes(png(astronaut))
+            assert ws.receive_json()["type"] == "result"
+        models.pool.submit(time.sleep, 0.6)
+        reply = client.post("/v1/analyze", content=png(astronaut))
+        assert reply.status_code == 504 and reply.json()["error"] == "timeout"
+
+
 def test_a_real_server_closes_open_streams_with_1001_when_stopped(models, astronaut):
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
