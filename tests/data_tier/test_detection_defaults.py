@@ -99,6 +99,8 @@ def test_image_default_group_photos_recall_at_least_0_90():
 def test_video_default_shows_no_face_in_the_no_face_clip(tmp_path):
     clip = require(SAMPLES / "videos" / "no_face.mp4")
     out = tmp_path / "faces.csv"
-    subprocess.run([sys.executable, "-m", "realtime_fer", "--video", str(clip), "--csv", str(out)], check=True,
-                   capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "realtime_fer", "--video", str(clip), "--csv", str(out), "--report",
+                           str(tmp_path / "report")], check=True, capture_output=True, text=True)
     assert list(csv.DictReader(open(out))) == []
+    summary = [line for line in done.stderr.splitlines() if line.startswith("realtime-fer: ") and " frames, " in line]
+    assert summary and " frames, 0 faces, " in summary[-1], summary  # the count of what the CSV holds
