@@ -6,7 +6,7 @@
 1. ``woman2.mp4`` (a woman talking and smiling, one track): shown-label switches per minute,
    raw / the former EMA 0.6 / live default / offline default (the one-pass lagged filter ``--video``
    runs) / the offline filter over the whole track at once (lag longer than the clip), for comparison.
-   Target <= 15 for live and offline (issue 17). Also the shown runs shorter than 0.2 s (``short_runs``).
+   Target <= 15 for live and offline. Also the shown runs shorter than 0.2 s (``short_runs``).
    ``--alternatives``: other lags, costs and smoothing, live without the minimum shown time, the switch
    cost an HMM learns from the labelled sequences (``learnt_switch_cost``), the former design re-tuned.
 2. ``WolfgangLanger_Pexels.mp4`` with ``annotations/WolfgangLanger_Pexels.txt``: % of labelled
@@ -19,7 +19,7 @@
    frame with 1 and 5 faces, next to the former EMA's.
 
 4. ``--clips FOLDER`` (made by ``benchmarks/make_brief_clips.py``): per clip of the brief-expression set, for
-   raw, the defaults before issue 17 and the defaults: % of labelled frames right, % of the brief expression's
+   raw, the former probability-lead defaults and the defaults: % of labelled frames right, % of the brief expression's
    frames that show it, how long before the brief expression starts its shown run begins (must be <= the lag;
    with the share of those early frames the raw labels already give the brief label), the shown runs shorter
    than 0.2 s, and the per-frame ABAW F1 over the set (``realtime-fer eval FOLDER FOLDER --compare`` scores the same
@@ -62,8 +62,8 @@ def settings_compared():
 
     ema = TemporalSettings("live", tau_s=TemporalSettings.tau_from_ema_weight(0.6), margin=0.0, min_hold_s=0.0,
                            evidence="prob")
-    return {"raw": OFF, "EMA 0.6 (before issue 9)": ema, "live, before issue 17": LIVE_BEFORE,
-            "offline, before issue 17": OFFLINE_BEFORE, "live default": LIVE_DEFAULT,
+    return {"raw": OFF, "EMA 0.6 (the first smoothing)": ema, "live, probability leads (former)": LIVE_BEFORE,
+            "offline, probability leads (former)": OFFLINE_BEFORE, "live default": LIVE_DEFAULT,
             f"offline default (lag {OFFLINE_DEFAULT.lag_s:g} s)": OFFLINE_DEFAULT,
             "offline default, whole track at once": OFFLINE_DEFAULT.with_(lag_s=WHOLE_TRACK_LAG_S)}
 
@@ -401,7 +401,7 @@ def main() -> None:
           "+0.5 s); brief expressions shown on >= 60 % (offline) / 40 % (live) of their frames, starting <= lag early")
     cost = report["filter_us_per_frame"]
     print(f"filters, us per frame with 1 / 5 faces: live {cost[1]['live']:.1f} / {cost[5]['live']:.1f}, offline "
-          f"(lagged) {cost[1]['offline']:.1f} / {cost[5]['offline']:.1f}; before issue 17: live "
+          f"(lagged) {cost[1]['offline']:.1f} / {cost[5]['offline']:.1f}; the former probability-lead filters: live "
           f"{cost[1]['live_before']:.1f} / {cost[5]['live_before']:.1f}, offline {cost[1]['offline_before']:.1f} / "
           f"{cost[5]['offline_before']:.1f}; the former EMA {cost[1]['former_ema']:.1f} / {cost[5]['former_ema']:.1f} "
           "(a frame takes ~10000 us)")
