@@ -61,6 +61,19 @@ def check_workers(workers: int, cpus_per_task: float = 1.0, gpus_per_task: float
                          "(four workers share a GPU)")
 
 
+def check_out_dir(out_dir: str | Path) -> Path:
+    """``out_dir`` made absolute; InputError unless it is a folder (existing or to be made) it can write into."""
+    from ...io.output_paths import writable_problem
+
+    out_dir = Path(out_dir).absolute()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir}: expected a folder, got an existing file; pass a folder path")
+    problem = writable_problem(out_dir, folder=True)
+    if problem is not None:
+        raise InputError(f"--out {out_dir}: expected a folder it can write into, got {problem}; choose another --out")
+    return out_dir
+
+
 def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, *, workers: int = 1,
               ray: str | None = None, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0, max_retries: int = 3,
               stop: threading.Event | None = None, on_event: EventCallback | None = None) -> list[dict]:
@@ -91,14 +104,7 @@ def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, 
     """
     settings = JobSettings() if settings is None else settings
     check_workers(workers, cpus_per_task, gpus_per_task)
-    out_dir = Path(out_dir).absolute()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out {out_dir}: expected a folder, got an existing file; pass a folder path")
-    from ...io.output_paths import writable_problem
-
-    problem = writable_problem(out_dir, folder=True)
-    if problem is not None:
-        raise InputError(f"--out {out_dir}: expected a folder it can write into, got {problem}; choose another --out")
+    out_dir = check_out_dir(out_dir)
     items = collect_inputs(inputs, out_dir)
     model, sha = expected_model(settings, on_ray=ray is not None, gpus_per_task=gpus_per_task)
     wanted = settings.result_settings()
