@@ -13,18 +13,18 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 
-def model_path(requested: str | None) -> tuple[Path, str]:
-    """(model, description): ``requested``, else the shipped CPU model, else a tiny test model.
+def model_path(requested: str | None, media: str = "video") -> tuple[Path, str]:
+    """(model, description): ``requested``, else the shipped CPU model for ``media``, else a tiny test model.
 
-    The shipped CPU model is what the CLI runs on CPU (``classify.default_model``: the int8
-    file).  The tiny model (Flatten -> Gemm -> Softmax on 48x48 grey) costs ~0.1 ms per
+    The shipped CPU model is what the CLI runs on CPU (``classify.default_model``: the video model for the camera
+    and video paths these benchmarks measure).  The tiny model (Flatten -> Gemm -> Softmax on 48x48 grey) costs ~0.1 ms per
     face, so figures measured with it are pipeline figures without a realistic classifier.
     """
     from realtime_fer.core.classify import default_model
 
     if requested:
         return Path(requested), requested
-    shipped = default_model("CPUExecutionProvider")
+    shipped = default_model("CPUExecutionProvider", media)
     if shipped.is_file():
         return shipped, f"{shipped.name} (shipped model)"
     from tests.tiny_model import write_tiny_model

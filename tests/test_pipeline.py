@@ -2,7 +2,7 @@ import cv2
 import numpy as np
 import pytest
 
-from realtime_fer import Recognizer
+from realtime_fer import InputError, Recognizer
 from realtime_fer.core.pipeline import STAGES, as_bgr
 from tests.images import astronaut_bgr, face_tile, scene
 from tests.tiny_model import write_tiny_model
@@ -95,7 +95,7 @@ def test_detect_every_coasts_between_detections(tmp_path):
 
 
 def test_bad_frame_shape():
-    with pytest.raises(ValueError, match="frame: expected"):
+    with pytest.raises(InputError, match="frame: expected"):
         as_bgr(np.zeros((4, 4, 2), np.uint8))
 
 

@@ -23,6 +23,8 @@ import signal
 import sys
 import threading
 
+from ..core.native_logs import native_stderr_silenced  # noqa: F401  (the CLI wraps a whole run in it)
+
 PROG = "realtime-fer"
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -100,38 +102,3 @@ def quiet_libraries(verbose: bool) -> None:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
-@contextlib.contextmanager
-def native_stderr_silenced(enabled: bool):
-    """Send file descriptor 2 to /dev/null meanwhile, keeping Python's ``sys.stderr`` on the real stderr.
-
-    MediaPipe/LiteRT/FFmpeg write log lines straight to fd 2 (dozens at model load, one at
-    the first inference, more at close); the CLI's own messages say what matters.
-    """
-    if not enabled:
-        yield
-        return
-    try:
-        python_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # e.g. pytest's capture: leave sys.stderr alone
-        python_fd = None
-    sys.stderr.flush()
-    try:
-        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    except OSError:
-        yield
-        return
-    original = sys.stderr
-    if python_fd == 2:
-        sys.stderr = open(os.dup(saved), "w", encoding=original.encoding or "utf-8", errors="backslashreplace",
-                          buffering=1)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        if sys.stderr is not original:
-            sys.stderr.flush()
-            sys.stderr.close()
-            sys.stderr = original
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)

@@ -13,19 +13,29 @@ from .model_card import ModelCard, load_card
 from .onnx_session import Session, create_session, resolve_provider
 
 DEFAULT_MODEL = MODELS_DIR / "expression-faceres.onnx"
-"""The float32 default model (the face-pretrained MobileNet, 160x160 BGR): what GPU providers run, and the
+"""The float32 photo model (the face-pretrained MobileNet, 160x160 BGR): what GPU providers run on photos, and the
 master the int8 file is made from."""
 DEFAULT_CPU_MODEL = MODELS_DIR / "expression-faceres.int8.onnx"
-"""Its int8 twin: ~2.5x faster on x86 CPUs at the same accuracy (see ``models/MODELS.md``).
-``expression-compact(.int8).onnx`` is the 48x48 grey model for the slowest CPUs (``--model``)."""
+"""Its int8 twin: ~2.5x faster on x86 CPUs at the same accuracy (see ``models/MODELS.md``)."""
+VIDEO_MODEL = MODELS_DIR / "expression-compact-talking.onnx"
+"""The video model: the compact 48x48 grey CNN (``expression-compact.onnx``) with log-prior offsets fitted on
+talking faces (``train.talking_prior``). The photo model, trained on still photos, reads calm talking as disgust,
+sad or surprise (21 % of calm-talking frames shown neutral against 90 % here; docs/models.md), so cameras and
+video files run this one on every provider; it is also ~3.5x cheaper per face."""
+MEDIA = ("photo", "video")
 
 
-def default_model(provider: str) -> Path:
-    """The shipped model for an ONNX Runtime provider name (e.g. ``CPUExecutionProvider``).
+def default_model(provider: str, media: str = "photo") -> Path:
+    """The shipped model for ``media`` ("photo": still images; "video": cameras, streams and video files) and an
+    ONNX Runtime provider name (e.g. ``CPUExecutionProvider``).
 
-    CPU gets the int8 file when it is there; CUDA and TensorRT get the float32 one (ONNX
-    Runtime's CUDA provider would run the int8 graph's Q/DQ nodes as extra work).
+    Video gets ``VIDEO_MODEL`` on every provider. Photos on CPU get the int8 file when it is there; CUDA and
+    TensorRT get the float32 one (ONNX Runtime's CUDA provider would run the int8 graph's Q/DQ nodes as extra work).
     """
+    if media not in MEDIA:
+        raise ValueError(f"media: expected one of {', '.join(MEDIA)}, got {media!r}")
+    if media == "video":
+        return VIDEO_MODEL
     if provider == "CPUExecutionProvider" and DEFAULT_CPU_MODEL.is_file():
         return DEFAULT_CPU_MODEL
     return DEFAULT_MODEL
@@ -43,7 +53,8 @@ class ExpressionClassifier:
 
     Args:
         model_path: ONNX file; its sidecar is the same path with ``.json``.  None: the
-            shipped model for the provider that will run (``default_model``).
+            shipped model for ``media`` and the provider that will run (``default_model``).
+        media: "photo" or "video": which shipped model ``model_path=None`` means.
         provider: auto | cpu | cuda | tensorrt (see ``onnx_session``).
         intra_op_threads: ONNX Runtime intra-op threads (0 = its default).
 
@@ -53,8 +64,9 @@ class ExpressionClassifier:
     """
 
     def __init__(self, model_path: str | Path | None = None, provider: str = "auto", intra_op_threads: int = 1,
-                 card_path: str | Path | None = None):
-        self.model_path = Path(model_path) if model_path is not None else default_model(resolve_provider(provider))
+                 card_path: str | Path | None = None, media: str = "photo"):
+        self.model_path = (Path(model_path) if model_path is not None
+                           else default_model(resolve_provider(provider), media))
         self.card: ModelCard = load_card(self.model_path, card_path)
         self.session: Session = create_session(self.model_path, provider, intra_op_threads)
         self._check_contract()

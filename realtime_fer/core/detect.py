@@ -22,6 +22,7 @@ from ..resources import MODELS_DIR
 from ..errors import MissingDependencyError, ModelError
 from .detector_base import Detector
 from .faces import Faces
+from .native_logs import quiet_native
 from .track import iou_matrix
 
 BLAZEFACE_MODELS = {
@@ -94,8 +95,10 @@ class BlazeFaceDetector(Detector):
         options = vision.FaceDetectorOptions(base_options=BaseOptions(model_asset_path=str(path)),
                                              running_mode=vision.RunningMode.IMAGE,
                                              min_detection_confidence=float(min_confidence))
-        self._detector = vision.FaceDetector.create_from_options(options)
+        with quiet_native():  # ~50 INFO/WARNING lines from LiteRT at load
+            self._detector = vision.FaceDetector.create_from_options(options)
         self.range = range
+        self._first = True
 
     def detect(self, frame: np.ndarray) -> Faces:
         import cv2
@@ -107,7 +110,13 @@ class BlazeFaceDetector(Detector):
         else:
             rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         height, width = rgb.shape[:2]
-        result = self._detector.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
+        image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        if self._first:  # the first inference logs the XNNPACK delegate's creation
+            with quiet_native():
+                result = self._detector.detect(image)
+            self._first = False
+        else:
+            result = self._detector.detect(image)
         detections = result.detections
         if not detections:
             return Faces.empty(6)
@@ -120,7 +129,8 @@ class BlazeFaceDetector(Detector):
 
     def close(self) -> None:
         if self._detector is not None:
-            self._detector.close()
+            with quiet_native():
+                self._detector.close()
             self._detector = None
 
     def __del__(self):

@@ -18,29 +18,60 @@ from .align import align_faces
 from .classify import ExpressionClassifier
 from .detect import create_detector
 from .faces import DEFAULT_FPS, Faces, FrameResult
-from .temporal import LIVE_DEFAULT, LiveStage, TemporalSettings
+from ..errors import InputError
+from .temporal import LIVE_DEFAULT, OFF, LiveStage, TemporalSettings
 from .track import IouTracker
 
 STAGES = ("detect", "track", "align", "classify", "smooth")
 
 
+PHOTO_SETTINGS = {"detector": "centerface", "detector_range": "both", "min_size": 10.0, "min_hits": 1}
+"""What ``realtime-fer --image`` detects with (``apps.engine.modes.MODE_DEFAULTS["image"]`` agrees; a test checks):
+CenterFace, which finds small, turned and partly covered faces (docs/detection.md), faces from 10 px wide."""
+VIDEO_SETTINGS = {"detector": "blazeface", "detector_range": "short", "min_size": 20.0, "min_hits": 3}
+"""What ``realtime-fer --camera`` detects with (``MODE_DEFAULTS["camera"]`` agrees): BlazeFace short range on every
+frame, faces from 20 px wide, a new face shown once it was found 3 frames in a row."""
+
+
 def as_bgr(frame: np.ndarray) -> np.ndarray:
-    """(H, W) grey, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA uint8 -> (H, W, 3) uint8 BGR."""
+    """(H, W) grey, (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA uint8 -> (H, W, 3) uint8 BGR.
+
+    Raises:
+        InputError: not a uint8 array of one of those shapes (e.g. None, what ``cv2.imread`` returns for a file it
+            cannot read).
+    """
+    if not isinstance(frame, np.ndarray):
+        hint = ("; cv2.imread returns None for a file it cannot read: check the path" if frame is None
+                else "; pass the image as a numpy array")
+        raise InputError(f"frame: expected an (H, W, 3) uint8 BGR numpy array, got {type(frame).__name__}{hint}")
+    if frame.dtype != np.uint8:
+        raise InputError(f"frame: expected a uint8 array (0-255), got dtype {frame.dtype}; convert it with "
+                         "np.clip(frame, 0, 255).astype(np.uint8)")
+    if frame.size == 0:
+        raise InputError(f"frame: expected an image with pixels, got shape {frame.shape}; pass a non-empty image")
     if frame.ndim == 2 or (frame.ndim == 3 and frame.shape[2] == 1):
         return cv2.cvtColor(frame.reshape(frame.shape[:2]), cv2.COLOR_GRAY2BGR)
     if frame.ndim == 3 and frame.shape[2] == 4:
         return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
     if frame.ndim == 3 and frame.shape[2] == 3:
         return frame
-    raise ValueError(f"frame: expected (H, W), (H, W, 3) or (H, W, 4) uint8, got shape {frame.shape}")
+    raise InputError(f"frame: expected (H, W), (H, W, 3) or (H, W, 4) uint8, got shape {frame.shape}; pass a grey, "
+                     "BGR or BGRA image")
 
 
 class Recognizer:
-    """Facial expression recognition for a stream of frames.
+    """Facial expression recognition for a stream of frames, or for photos.
+
+    The command line's presets: ``Recognizer.for_video()`` (what ``--camera`` runs: the video model, BlazeFace
+    short range) and ``Recognizer.for_photos()`` (what ``--image`` runs: the photo model, CenterFace, every call a
+    photo on its own). ``Recognizer(...)`` itself takes every option; its own defaults are those of a stream.
 
     Args:
         model_path: ONNX expression model with its ``.json`` sidecar (default: the shipped model
-            for the provider, see ``classify.default_model``).
+            for ``media`` and the provider, see ``classify.default_model``).
+        media: "video" (cameras, streams, video files: the model chosen on talking faces) or "photo" (still
+            images: the model chosen on photos); only picks the default model.
+        stills: every ``process`` call is an unrelated image (tracks and the temporal stage start afresh).
         provider: ONNX Runtime provider, auto | cpu | cuda | tensorrt.
         detector: "blazeface", "centerface" or "mtcnn"; detector_range: BlazeFace "short", "full",
             "auto" (short, full where short finds nothing; the default) or "both" (union);
@@ -60,18 +91,21 @@ class Recognizer:
 
     Example::
 
-        with Recognizer() as recognizer:
-            result = recognizer.process(frame_bgr)
+        with Recognizer.for_photos() as recognizer:
+            result = recognizer.process(cv2.imread("photo.jpg"))
             print(result.top())   # [(label, confidence), ...] per face
     """
 
     def __init__(self, model_path: str | Path | None = None, *, provider: str = "auto", detector: str = "blazeface",
                  detector_range: str = "auto", min_confidence: float = 0.5,
                  temporal: TemporalSettings = LIVE_DEFAULT, detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1,
-                 detector_size: int | None = None, min_size: float = 0.0, min_hits: int = 1):
+                 detector_size: int | None = None, min_size: float = 0.0, min_hits: int = 1, media: str = "video",
+                 stills: bool = False):
         if detect_every < 1:
             raise ValueError(f"detect_every: expected an integer >= 1, got {detect_every}")
-        self.classifier = ExpressionClassifier(model_path, provider=provider, intra_op_threads=intra_op_threads)
+        self.classifier = ExpressionClassifier(model_path, provider=provider, intra_op_threads=intra_op_threads,
+                                               media=media)
+        self.stills = bool(stills)
         self.detector = create_detector(detector, range=detector_range, min_confidence=min_confidence,
                                         size=detector_size, provider=provider, min_size=min_size)
         self.tracker = IouTracker(max_missed=max_missed, min_hits=min_hits)
@@ -79,6 +113,19 @@ class Recognizer:
         self.stage = LiveStage(temporal)  # ValueError for an offline setting
         self.detect_every = int(detect_every)
         self._frame_count = 0
+
+    @classmethod
+    def for_photos(cls, model_path: str | Path | None = None, **options) -> "Recognizer":
+        """A recognizer for still photos, as ``realtime-fer --image`` runs: the photo model, ``PHOTO_SETTINGS``,
+        no temporal stage, each ``process`` call an image on its own. ``options``: any ``Recognizer`` keyword."""
+        return cls(model_path, **{**PHOTO_SETTINGS, "media": "photo", "temporal": OFF, "stills": True,
+                                  "intra_op_threads": 2, **options})
+
+    @classmethod
+    def for_video(cls, model_path: str | Path | None = None, **options) -> "Recognizer":
+        """A recognizer for a camera or a stream of frames, as ``realtime-fer --camera`` runs: the video model,
+        ``VIDEO_SETTINGS``, the live temporal stage. ``options``: any ``Recognizer`` keyword."""
+        return cls(model_path, **{**VIDEO_SETTINGS, "media": "video", **options})
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -107,9 +154,11 @@ class Recognizer:
             FrameResult whose faces carry boxes and keypoints in ``frame`` pixels, track
             ids, raw and smoothed probabilities in ``labels`` order, and per-stage timings.
         """
+        frame = as_bgr(frame)
+        if self.stills:
+            self.reset()
         index = self._frame_count if index is None else int(index)
         time_ms = index * 1000.0 / DEFAULT_FPS if time_ms is None else float(time_ms)
-        frame = as_bgr(frame)
         timings: dict[str, float] = {}
         clock = time.perf_counter()
 

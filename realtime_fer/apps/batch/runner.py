@@ -26,10 +26,10 @@ EventCallback = Callable[..., None]
 def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: float = 0.0) -> tuple[str, str]:
     """(path, sha256) of the expression model the workers will load (ModelError if it is missing).
 
-    Without ``--model``, the shipped model for the provider as resolved here (on Ray with GPUs
-    per task, or a provider this driver does not have: the float32 model the GPU nodes load).
+    Without ``--model``, the shipped video model (``classify.VIDEO_MODEL``: the same file on every provider). A
+    provider this driver does not have is refused here unless the workers run on Ray (their nodes may have it).
     """
-    from ...core.classify import DEFAULT_MODEL, default_model
+    from ...core.classify import default_model
     from ...core.model_card import file_sha256, load_card
     from ...core.onnx_session import resolve_provider
 
@@ -37,15 +37,13 @@ def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: f
         path = Path(settings.recognizer.model)
         load_card(path)  # ModelError: missing file, bad sidecar, hash mismatch
         return str(path.resolve()), file_sha256(path)
-    if on_ray and gpus_per_task > 0:
-        path = DEFAULT_MODEL
-    else:
+    if not (on_ray and gpus_per_task > 0):
         try:
-            path = default_model(resolve_provider(settings.recognizer.provider))
+            resolve_provider(settings.recognizer.provider)
         except ProviderError:
             if not on_ray:
                 raise
-            path = DEFAULT_MODEL
+    path = default_model("CPUExecutionProvider", "video")
     return str(path), file_sha256(path)
 
 

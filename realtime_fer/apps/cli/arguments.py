@@ -33,9 +33,11 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     """The recognizer and temporal-stage groups, plus --max-frames and --verbose; ``command`` "main" and "bench"
     also get the video-output group (and --detect-threads; "batch" names its worker processes --workers)."""
     group = parser.add_argument_group("recognizer")
-    group.add_argument("--model", metavar="PATH", help="ONNX expression model with its .json sidecar "
-                       "(default: models/expression-faceres.int8.onnx on CPU, models/expression-faceres.onnx on CUDA/TensorRT; "
-                       "models/expression-compact.onnx is ~3.5x faster for slow CPUs)")
+    group.add_argument("--model", metavar="PATH", help="ONNX expression model with its .json sidecar (default: "
+                       "--camera, --video, batch, eval, bench: models/expression-compact-talking.onnx, chosen on "
+                       "people talking; --image: models/expression-faceres.int8.onnx on CPU, "
+                       "models/expression-faceres.onnx on CUDA/TensorRT, the most accurate on photos; see "
+                       "docs/models.md)")
     group.add_argument("--provider", choices=PROVIDERS, default="auto", help="ONNX Runtime provider (default auto)")
     group.add_argument("--detector", choices=DETECTORS, default=None,
                        help="face detector (default: centerface for --image, blazeface otherwise; see "

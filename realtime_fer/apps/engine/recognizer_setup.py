@@ -43,7 +43,7 @@ def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSet
                       detector=options.detector, detector_range=options.detector_range,
                       min_confidence=options.min_confidence, detect_every=options.detect_every,
                       intra_op_threads=options.threads, temporal=temporal, detector_size=options.detector_size,
-                      min_size=options.min_size,
+                      min_size=options.min_size, media=MODE_DEFAULTS[mode].media,
                       min_hits=1 if MODE_DEFAULTS[mode].files else options.min_hits)  # files: ``persist_stage``
 
 

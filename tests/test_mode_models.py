@@ -1,0 +1,66 @@
+"""Which expression model each mode runs without --model: photos the photo model, every video mode the video model
+chosen on talking faces (docs/models.md); --model overrides both; the Python API's presets match the CLI's."""
+
+from __future__ import annotations
+
+import pytest
+
+from realtime_fer.apps.engine.modes import MODE_DEFAULTS
+from realtime_fer.apps.engine.options import RecognizerOptions
+from realtime_fer.apps.engine.recognizer_setup import open_recognizer
+from realtime_fer.core.classify import DEFAULT_CPU_MODEL, DEFAULT_MODEL, VIDEO_MODEL, default_model
+from realtime_fer.core.pipeline import PHOTO_SETTINGS, VIDEO_SETTINGS, Recognizer
+
+EXPECTED = {"image": DEFAULT_CPU_MODEL, "camera": VIDEO_MODEL, "video": VIDEO_MODEL, "batch": VIDEO_MODEL,
+            "eval": VIDEO_MODEL, "bench": VIDEO_MODEL}
+
+
+def test_every_mode_is_listed():
+    assert set(MODE_DEFAULTS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("mode", sorted(EXPECTED))
+def test_each_mode_runs_its_documented_model_on_cpu(mode):
+    with open_recognizer(RecognizerOptions(provider="cpu"), mode) as recognizer:
+        assert recognizer.classifier.model_path == EXPECTED[mode]
+
+
+def test_model_overrides_the_mode_default():
+    compact = VIDEO_MODEL.with_name("expression-compact.onnx")
+    for mode in ("image", "video"):
+        with open_recognizer(RecognizerOptions(model=compact, provider="cpu"), mode) as recognizer:
+            assert recognizer.classifier.model_path == compact
+
+
+def test_default_model_by_media_and_provider():
+    assert default_model("CPUExecutionProvider", "video") == VIDEO_MODEL
+    assert default_model("CUDAExecutionProvider", "video") == VIDEO_MODEL
+    assert default_model("CPUExecutionProvider", "photo") == DEFAULT_CPU_MODEL
+    assert default_model("CUDAExecutionProvider", "photo") == DEFAULT_MODEL
+    with pytest.raises(ValueError, match="media"):
+        default_model("CPUExecutionProvider", "stills")
+
+
+def test_the_video_model_is_the_compact_model_with_offsets_and_says_so():
+    from realtime_fer.core.model_card import file_sha256, load_card
+
+    card = load_card(VIDEO_MODEL)
+    compact = VIDEO_MODEL.with_name("expression-compact.onnx")
+    assert card.output_kind == "logits" and card.input == load_card(compact).input
+    assert card.training["base_sha256"] == file_sha256(compact)
+    assert card.training["offsets"]["neutral"] > 0 > card.training["offsets"]["disgust"]
+    held_out = card.metrics["talking_cv"]["offline"]
+    assert held_out["clip_accuracy"] >= 0.85 and held_out["neutral_frames_right"] >= 0.8
+
+
+def test_the_api_presets_are_the_cli_modes():
+    for preset, mode in ((PHOTO_SETTINGS, "image"), (VIDEO_SETTINGS, "camera")):
+        defaults = MODE_DEFAULTS[mode]
+        assert (defaults.detector, defaults.detector_range, defaults.min_face, defaults.min_hits) == (
+            preset["detector"], preset["detector_range"], preset["min_size"], preset["min_hits"])
+    with Recognizer.for_photos(provider="cpu") as photos, Recognizer.for_video(provider="cpu") as video:
+        assert photos.classifier.model_path == DEFAULT_CPU_MODEL and photos.stills
+        assert video.classifier.model_path == VIDEO_MODEL and not video.stills
+        assert type(photos.detector.detector).__name__ == "CenterFaceDetector"
+        assert photos.detector.min_size == 10.0 and video.detector.min_size == 20.0
+        assert video.tracker.min_hits == 3
