@@ -8,7 +8,7 @@ The server runs as its own process (``python -m realtime_fer serve --port 0``, o
 (quality 80) once beforehand, at ``--fps`` for ``--seconds``, and times each reply against its frame's send
 (round trip). Reported per run: round trip p50/p95, frames sent, processed (replies) and dropped (the newest
 frame won: counted by the server, plus frames left unanswered at the end), errors, and the server's resident
-memory after a warm-up and at the end. Before the runs, the same frames are decoded and recognized in this
+memory after a warm-up (3 s with the most clients of the runs) and at the end. Before the runs, the same frames are decoded and recognized in this
 process (JPEG decode + the stream's recognizer and live stage, one after another) for the in-process latency the
 1-client round trip compares with.
 
@@ -114,6 +114,7 @@ class Client:
         self.frames, self.fps, self.offset = frames, fps, offset
         self.sent_at: dict[int, float] = {}
         self.rtt: list[float] = []
+        self.server_ms: list[float] = []
         self.results = self.server_dropped = self.errors = 0
         self.error_seqs: set[int] = set()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -127,6 +128,7 @@ class Client:
                     self.results += 1
                     self.server_dropped += reply["dropped"]
                     self.rtt.append((now - self.sent_at[reply["seq"]]) * 1e3)
+                    self.server_ms.append(reply["timings_ms"]["server"])
                 elif reply["type"] == "error":
                     self.errors += 1
                     self.error_seqs.add(reply["seq"])
@@ -148,10 +150,12 @@ class Client:
         self.reader.join(5)
         sent = len(self.sent_at)
         return {"sent": sent, "processed": self.results, "dropped": sent - self.results - self.errors,
-                "dropped_by_server": self.server_dropped, "errors": self.errors, "rtt": self.rtt}
+                "dropped_by_server": self.server_dropped, "errors": self.errors, "rtt": self.rtt,
+                "server_ms": self.server_ms}
 
 
-def run_clients(port: int, frames, clients: int, seconds: float, fps: float) -> dict:
+def run_clients(server: "Serving", frames, clients: int, seconds: float, fps: float) -> dict:
+    port = server.port
     connections = [Client(port, frames, fps, offset=37 * k) for k in range(clients)]
     threads = [threading.Thread(target=c.stream, args=(seconds,)) for c in connections]
     for thread in threads:
@@ -161,8 +165,10 @@ def run_clients(port: int, frames, clients: int, seconds: float, fps: float) -> 
     results = [c.finish() for c in connections]
     rtt = np.concatenate([r["rtt"] for r in results]) if any(r["rtt"] for r in results) else np.array([np.nan])
     totals = {k: sum(r[k] for r in results) for k in ("sent", "processed", "dropped", "dropped_by_server", "errors")}
+    inside = np.concatenate([r["server_ms"] for r in results]) if any(r["server_ms"] for r in results) else [np.nan]
     return {"clients": clients, **totals, "rtt_p50_ms": float(np.percentile(rtt, 50)),
-            "rtt_p95_ms": float(np.percentile(rtt, 95))}
+            "rtt_p95_ms": float(np.percentile(rtt, 95)), "server_p50_ms": float(np.percentile(inside, 50)),
+            "rss_after_mb": server.rss_mb()}
 
 
 def malformed(frames: list[bytes], count: int = 500):
@@ -216,16 +222,14 @@ def main() -> None:
     report = {"cpus": os.cpu_count(), "frames_in_clip": len(frames), "fps": args.fps, "seconds": args.seconds}
     if not args.fuzz:
         report["in_process_ms"] = in_process_latency(frames)
-    server = Serving("--max-streams", str(max(args.clients) + 1), "--max-bytes", str(MAX_BYTES))
+    server = Serving("--max-streams", str(2 * max(args.clients) + 2), "--max-bytes", str(MAX_BYTES))
     try:
-        warm = Client(server.port, frames, args.fps)
-        warm.stream(2.0)
-        warm.finish()
+        run_clients(server, frames, max(args.clients) if not args.fuzz else 2, 3.0, args.fps)  # warm-up
         report["rss_start_mb"] = server.rss_mb()
         if args.fuzz:
             report["fuzz"] = fuzz(server.port, frames, args.seconds, args.fps)
         else:
-            report["runs"] = [run_clients(server.port, frames, n, args.seconds, args.fps) for n in args.clients]
+            report["runs"] = [run_clients(server, frames, n, args.seconds, args.fps) for n in args.clients]
         report["rss_end_mb"] = server.rss_mb()
         report["healthz_after"] = server.healthy()
     finally:
@@ -244,8 +248,10 @@ def render(report: dict) -> str:
     for run in report.get("runs", []):
         ratio = run["rtt_p50_ms"] / report["in_process_ms"]
         lines.append(f"{run['clients']} client(s): round trip p50 {run['rtt_p50_ms']:.1f} ms ({ratio:.2f}x in "
-                     f"process), p95 {run['rtt_p95_ms']:.1f} ms; sent {run['sent']}, processed {run['processed']}, "
-                     f"dropped {run['dropped']} (server: {run['dropped_by_server']}), errors {run['errors']}")
+                     f"process; in the server {run['server_p50_ms']:.1f} ms), p95 {run['rtt_p95_ms']:.1f} ms; sent "
+                     f"{run['sent']}, processed {run['processed']}, dropped {run['dropped']} (server: "
+                     f"{run['dropped_by_server']}), errors {run['errors']}; server RSS after "
+                     f"{run['rss_after_mb']:.1f} MB")
     if "fuzz" in report:
         f = report["fuzz"]
         lines.append(f"fuzz: {f['malformed']} malformed messages, {f['answered_with_error']} answered with an error, "

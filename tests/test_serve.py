@@ -112,14 +112,20 @@ def test_newest_frame_wins_and_drops_are_counted(client, astronaut):
 
 
 def test_bad_messages_get_errors_and_the_stream_goes_on(client, astronaut):
+    import cv2
+
     good = png(astronaut)
     rng = np.random.default_rng(0)
-    bad = [rng.bytes(200), good[: len(good) // 2], b"\xff\xd8\xff" + rng.bytes(50), b""]
+    jpeg = cv2.imencode(".jpg", astronaut)[1].tobytes()
+    sof = jpeg.index(b"\xff\xc0")
+    headers_only = jpeg[:sof + 2 + int.from_bytes(jpeg[sof + 2:sof + 4], "big")] + b"\xff\xd9"  # passes the header
+    bad = [rng.bytes(200), good[: len(good) // 2], b"\xff\xd8\xff" + rng.bytes(50), b"", headers_only]
     with client.websocket_connect("ws://127.0.0.1/v1/stream") as ws:
         ws.receive_json()
         for round_ in range(40):
             ws.send_bytes(bad[round_ % len(bad)])
-            assert ws.receive_json()["type"] == "error"
+            reply = ws.receive_json()
+            assert reply["type"] == "error" and reply["seq"] == 2 * round_ + (round_ + 9) // 10, reply
             ws.send_text("not json" if round_ % 2 else '{"op": "explode"}')
             assert ws.receive_json()["error"] == "wrong_message_type"
             if round_ % 10 == 0:

@@ -11,7 +11,7 @@
 Every recognition runs on one worker thread (``Recognizers.pool``), so the shared detectors and sessions are only
 ever used from one thread, at most one job per open stream or analyze request waits for it (never an
 unbounded queue), and the event loop stays free for I/O. On a 2-core CPU a second worker would only compete with
-the classifier's second thread and with JPEG decoding, which runs on other threads.
+the classifier's second thread (``--camera``'s default on 2 cores).
 """
 
 from __future__ import annotations

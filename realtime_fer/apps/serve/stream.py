@@ -2,8 +2,8 @@
 
 Per connection two tasks run: the receiver takes every message at once (an error reply right away for one that is
 not a JPEG/PNG of allowed size, or a text message that is no known command) and puts frames into a one-frame
-mailbox; the processor takes the mailbox's frame, decodes it on a worker thread and recognizes it on the
-recognizer thread (``models.Recognizers.pool``). A frame that arrives while another still waits in the mailbox
+mailbox; the processor takes the mailbox's frame and decodes and recognizes it on the recognizer thread
+(``models.Recognizers.pool``; frames over ``INLINE_DECODE_PIXELS`` are decoded on a worker thread first). A frame that arrives while another still waits in the mailbox
 replaces it (the newest frame wins: latency never builds up); the next reply's ``dropped`` says how many were
 replaced. So a connection holds at most one waiting and one processing frame, however fast its client sends.
 
@@ -31,6 +31,9 @@ CLOSE_TRY_LATER = 1013
 """The stream limit is reached (where no HTTP denial response is possible)."""
 CLOSE_IDLE = 4408
 """Nothing arrived for ``idle_timeout_s``."""
+INLINE_DECODE_PIXELS = 1920 * 1088
+"""Frames up to this many pixels are decoded on the recognizer thread (one thread hop less per frame); bigger ones
+on a worker thread first, so that decoding them does not hold the other streams up."""
 
 
 def _ms(seconds: float) -> float:
@@ -104,7 +107,7 @@ class Stream:
     def __init__(self, websocket, models: Recognizers, options: ServeOptions, fps: float | None):
         self.ws, self.models, self.options, self.fps = websocket, models, options, fps
         self.state = models.new_stream()
-        self.mailbox: tuple[int, bytes, float] | None = None
+        self.mailbox: tuple[int, bytes, int, float] | None = None  # seq, data, pixels, arrival
         self.ready = asyncio.Event()
         self.dropped = self.dropped_total = 0
         self.reset_requested = False
@@ -143,14 +146,14 @@ class Stream:
 
     async def _on_frame(self, seq: int, data: bytes) -> None:
         try:
-            check_image(data, self.options.max_bytes, self.options.max_pixels)
+            _, width, height = check_image(data, self.options.max_bytes, self.options.max_pixels)
         except ImageRejected as exc:
             await self.send({"type": "error", "seq": seq, **exc.as_json()})
             return
         if self.mailbox is not None:
             self.dropped += 1
             self.dropped_total += 1
-        self.mailbox = (seq, data, time.perf_counter())
+        self.mailbox = (seq, data, width * height, time.perf_counter())
         self.ready.set()
 
     async def _on_text(self, seq: int, text: str) -> None:
@@ -177,37 +180,51 @@ class Stream:
             self.ready.clear()
             if self.mailbox is None:
                 continue
-            (seq, data, received), self.mailbox = self.mailbox, None
+            (seq, data, pixels, received), self.mailbox = self.mailbox, None
             dropped, self.dropped = self.dropped, 0
             taken = time.perf_counter()
-            try:
-                image = await asyncio.to_thread(decode_image, data, self.options.max_bytes, self.options.max_pixels)
-            except ImageRejected as exc:
-                await self.send({"type": "error", "seq": seq, "dropped": dropped, **exc.as_json()})
-                continue
-            decoded = time.perf_counter()
+            payload, decode_s = data, 0.0
+            if pixels > INLINE_DECODE_PIXELS:  # decoded apart, not holding the other streams up
+                try:
+                    payload = await asyncio.to_thread(self._decode, data)
+                except ImageRejected as exc:
+                    await self.send({"type": "error", "seq": seq, "dropped": dropped, **exc.as_json()})
+                    continue
+                decode_s = time.perf_counter() - taken
             time_ms = seq * 1000.0 / self.fps if self.fps else (received - self.started) * 1e3
             reset, self.reset_requested = self.reset_requested, False
-            job = loop.run_in_executor(self.models.pool, self._recognize, image, seq, time_ms, reset)
-            result = await self._wait(job, seq, dropped)
-            if result is None:
+            job = loop.run_in_executor(self.models.pool, self._recognize, payload, seq, time_ms, reset)
+            outcome = await self._wait(job, seq, dropped)
+            if outcome is None:
                 continue
+            (height, width), result, inline_decode_s = outcome
+            decode_s += inline_decode_s
             done = time.perf_counter()
-            await self.send({"type": "result", "seq": seq, "time_ms": round(time_ms, 3), "width": image.shape[1],
-                             "height": image.shape[0], "dropped": dropped, "dropped_total": self.dropped_total,
+            await self.send({"type": "result", "seq": seq, "time_ms": round(time_ms, 3), "width": width,
+                             "height": height, "dropped": dropped, "dropped_total": self.dropped_total,
                              "faces": face_rows(result),
-                             "timings_ms": {"wait": _ms(taken - received), "decode": _ms(decoded - taken),
-                                            "recognize": _ms(done - decoded), "server": _ms(done - received)}})
+                             "timings_ms": {"wait": _ms(taken - received), "decode": _ms(decode_s),
+                                            "recognize": _ms(done - taken - decode_s), "server": _ms(done - received)}})
 
-    def _recognize(self, image, seq: int, time_ms: float, reset: bool):
+    def _decode(self, data: bytes):
+        return decode_image(data, self.options.max_bytes, self.options.max_pixels)
+
+    def _recognize(self, payload, seq: int, time_ms: float, reset: bool):
+        """On the recognizer thread: decode ``payload`` when it is still bytes, then recognize; ((H, W), the shown
+        FrameResult, seconds spent decoding)."""
+        start = time.perf_counter()
+        image = self._decode(payload) if isinstance(payload, bytes) else payload
+        decode_s = time.perf_counter() - start
         if reset:
             self.state.reset()
-        return self.state.step(image, seq, time_ms)
+        return image.shape[:2], self.state.step(image, seq, time_ms), decode_s
 
     async def _wait(self, job, seq: int, dropped: int):
         """The job's result, or None after an error reply (a frame over the timeout, a failure in recognition)."""
         try:
             return await asyncio.wait_for(asyncio.shield(job), self.options.frame_timeout_s)
+        except ImageRejected as exc:  # decoded on the recognizer thread
+            await self.send({"type": "error", "seq": seq, "dropped": dropped, **exc.as_json()})
         except (asyncio.TimeoutError, TimeoutError):
             await self.send({"type": "error", "seq": seq, "dropped": dropped, "error": "frame_timeout",
                              "message": f"frame: expected a result within {self.options.frame_timeout_s:g} s, got "
