@@ -1,7 +1,7 @@
 """The expression classifier on the faceres backbone, and the prepared data it trains on.
 
 ``build_classifier`` puts a dropout + dense head on :func:`train.backbone.load_backbone`;
-``load_prepared`` reads ``train.faceres_data``'s folder as ``train.fit.Prepared`` whose ``train_x`` is
+``load_prepared`` reads ``train.faceres_data``'s folder as ``train.prepared.Prepared`` whose ``train_x`` is
 a :class:`MixedImages` (images made per batch from uint8 arrays), so ``train.fit.fit`` trains it like any
 other prepared set: checkpoints, resume, time budget, history.
 """
@@ -97,14 +97,14 @@ def fer_subset(n: int, fraction: float) -> np.ndarray:
 
 
 def load_prepared(folder: str | Path, size: int, expw_repeat: int = 3, fer_fraction: float = 1.0):
-    """``train.faceres_data``'s folder at side ``size`` as a ``train.fit.Prepared`` (val = ExpW dev).
+    """``train.faceres_data``'s folder at side ``size`` as a ``train.prepared.Prepared`` (val = ExpW dev).
 
     ``fer_fraction`` keeps that share of the FER2013 faces (:func:`fer_subset`); every ExpW train face is kept.
 
     Raises:
         FitError: the folder lacks the files for ``size``.
     """
-    from train.fit import FitError, Prepared
+    from train.prepared import FitError, Prepared
 
     folder = Path(folder)
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))

@@ -26,13 +26,13 @@ import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from train.config import AugmentConfig, TrainConfig, load_config
+from train.prepared import FitError, Prepared  # noqa: F401  (train.fit.FitError / Prepared stay importable)
 from train.metrics import classification_report
 from train.photometric import photometric
 
@@ -40,25 +40,6 @@ REQUIRED_FILES = ("train_x.npy", "train_y.npy", "val_x.npy", "val_y.npy", "meta.
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")
-
-
-class FitError(Exception):
-    """Bad input to training (missing data, mismatched checkpoint); the message is one line."""
-
-
-@dataclass
-class Prepared:
-    """A prepared data set held in RAM: x float32 (N, H, W, C) in [0, 1], y float32 one-hot (N, K)."""
-
-    train_x: np.ndarray
-    train_y: np.ndarray
-    val_x: np.ndarray
-    val_y: np.ndarray
-    meta: dict
-
-    @property
-    def classes(self) -> list[str]:
-        return list(self.meta["classes"])
 
 
 def load_prepared(folder: str | Path) -> Prepared:

@@ -205,7 +205,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, default=TALKING, help="the clip set (labels.csv with person ids)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--balance", type=float, default=0.5)
-    parser.add_argument("--l2", type=float, default=0.01)
+    parser.add_argument("--l2", type=float, default=0.03)
     args = parser.parse_args(argv)
     name, folder = args.runs.split("=", 1)
     clips = load_runs(args.data, {name: folder})
