@@ -18,7 +18,7 @@ def test_help_lists_every_subcommand_with_one_line(capsys):
     code, out, _ = run_cli(capsys, "--help")
     assert code == 0
     listed = [line.split()[1] for line in out.splitlines() if line.startswith("  realtime-fer ")]
-    assert listed == ["batch", "bench", "eval", "report"]
+    assert listed == ["batch", "bench", "eval", "report", "serve"]
     for name in listed:
         assert run_cli(capsys, name, "--help")[0] == 0
 

@@ -31,11 +31,11 @@ def wheel_names(tmp_path_factory) -> set[str]:
 
 
 def test_wheel_carries_every_model_file_the_runtime_loads(wheel_names):
-    from realtime_fer.core.classify import DEFAULT_CPU_MODEL, DEFAULT_MODEL
+    from realtime_fer.core.classify import DEFAULT_CPU_MODEL, DEFAULT_MODEL, VIDEO_MODEL
     from realtime_fer.core.detect import BLAZEFACE_MODELS
 
-    needed = [DEFAULT_MODEL, DEFAULT_CPU_MODEL, DEFAULT_MODEL.with_suffix(".json"),
-              DEFAULT_CPU_MODEL.with_suffix(".json"), *BLAZEFACE_MODELS.values()]
+    needed = [DEFAULT_MODEL, DEFAULT_CPU_MODEL, VIDEO_MODEL, *(m.with_suffix(".json") for m in
+              (DEFAULT_MODEL, DEFAULT_CPU_MODEL, VIDEO_MODEL)), *BLAZEFACE_MODELS.values()]
     for path in needed:
         assert f"realtime_fer/models/{path.name}" in wheel_names
     assert "realtime_fer/models/MODELS.md" in wheel_names

@@ -6,7 +6,8 @@ purpose: the video, batch and eval digests were re-recorded then (the image and 
 not move). Issue 18 then changed, on purpose, the annotated pixels (the overlay's layout and text size) and
 the --image outputs (CenterFace is the stills default). Issue 17's second part re-recorded eval.json only: its
 --compare grid gained a row (the live default without its minimum shown time) and each result a "min_shown_s" key;
-every score already there is unchanged. They depend on this machine's floating point (ONNX
+every score already there is unchanged. On 2026-12-07 eval.json was re-recorded once more: each result gained
+the classes present and the per-class F1 (``present``, ``per_class``); its scores are unchanged. They depend on this machine's floating point (ONNX
 Runtime, MediaPipe, libx264 builds): when a change of behaviour is intended, or the libraries change, rerun with
 ``PINNED_PRINT=1 python -m pytest -q tests/test_pinned_outputs.py -s`` and paste the printed table.
 
@@ -44,7 +45,7 @@ EXPECTED = {
     "batch.csv": "23f42597c688f7eb71737da1e8222d37e5c8880e6a9b0d07370aa4ecf3cea50a",
     "batch.jsonl": "7a0b901903087ec85dbdfa6d1beba74b2c7c3a609d3bcced6f99acf397996414",
     "batch.annotated.mp4": "22e1848acc8b4126de7783488ee62c5340904783ab1fe512247ce4d214485b50",
-    "eval.json": "c328d46d1edc6f6023b01abe5ae810c9f0fe9cf225a48dcf4592b741fef7a122",
+    "eval.json": "81fdb1f3ced52ac83dd2ddd4d4cdcd800a90600125dd1edcc5aa8042e11f9930",
 }
 
 
