@@ -25,10 +25,11 @@ def test_eval_reads_the_real_annotation_and_the_default_follows_the_change(capsy
     main_row = report["results"][0]
     assert main_row["frames"] == 140 + 224 and main_row["coverage"] == 1.0  # one face in every frame
     raw = next(r for r in report["results"] if r["setting"] == "off")
-    # floors a little under the measured figures. The offline default's settings were chosen on this clip and
-    # woman2.mp4 (README "Steady labels"), so its figure (1.0) is optimistic; the raw labels ("off": model,
-    # detector and alignment alone, none of them chosen on this clip) measured 0.967
-    assert main_row["accuracy_known"] >= 0.98 and raw["accuracy_known"] >= 0.95, (main_row, raw)
+    # floors a little under the measured figures of eval's default, the video model (2026-12-07: 0.948 with the
+    # offline default, 0.904 raw; it shows the first 0.6 s neutral where the label says sad). The offline default's
+    # settings were chosen on this clip and woman2.mp4 (docs/temporal.md), so its figure is optimistic; the raw
+    # labels ("off": model, detector and alignment alone) were not chosen on this clip
+    assert main_row["accuracy_known"] >= 0.93 and raw["accuracy_known"] >= 0.89, (main_row, raw)
     assert main_row["switches_per_min"] < raw["switches_per_min"]
 
 

@@ -44,6 +44,7 @@ def test_the_pexels_clip_streamed_gets_the_camera_modes_labels(client):
         replies = stream_replies(ws, frames)  # PNG: the same pixels --camera decodes
     labels = [[f["label"] for f in r["faces"]] for r in replies]
     assert labels == [[row["label"] for row in rows] for rows in expected]
-    assert sum(map(len, labels)) >= 230 and len({label for frame in labels for label in frame}) >= 3  # sad, fear, happy
+    # the video model (the camera's default) shows neutral, then sad over these frames
+    assert sum(map(len, labels)) >= 230 and len({label for frame in labels for label in frame}) >= 2
     assert [[f["track_id"] for f in r["faces"]] for r in replies] == [[row["track_id"] for row in rows]
                                                                      for rows in expected]
