@@ -17,6 +17,7 @@ import numpy as np
 from .align import align_faces
 from .classify import ExpressionClassifier
 from .detect import create_detector
+from .discovery import BackgroundDiscovery, DiscoveryCache, DiscoverySettings, open_discovery_detector
 from .faces import DEFAULT_FPS, Faces, FrameResult
 from ..errors import InputError
 from .temporal import LIVE_DEFAULT, OFF, LiveStage, TemporalSettings
@@ -28,9 +29,11 @@ STAGES = ("detect", "track", "align", "classify", "smooth")
 PHOTO_SETTINGS = {"detector": "centerface", "detector_range": "both", "min_size": 10.0, "min_hits": 1}
 """What ``realtime-fer --image`` detects with (``apps.engine.modes.MODE_DEFAULTS["image"]`` agrees; a test checks):
 CenterFace, which finds small, turned and partly covered faces (docs/detection.md), faces from 10 px wide."""
-VIDEO_SETTINGS = {"detector": "blazeface", "detector_range": "short", "min_size": 20.0, "min_hits": 3}
+VIDEO_SETTINGS = {"detector": "blazeface", "detector_range": "short", "min_size": 20.0, "min_hits": 3,
+                  "discovery": DiscoverySettings(period_s=0.25), "classify_limit": 8}
 """What ``realtime-fer --camera`` detects with (``MODE_DEFAULTS["camera"]`` agrees): BlazeFace short range on every
-frame, faces from 20 px wide, a new face shown once it was found 3 frames in a row."""
+frame, plus CenterFace beside the frame loop at most every 0.25 s for small faces (``core.discovery``), faces from
+20 px wide, a new face shown once it was found 3 frames in a row, at most 8 faces classified per frame."""
 
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:
@@ -87,6 +90,11 @@ class Recognizer:
         detect_every: run the detector on every n-th frame; frames between reuse the
             tracks' predicted boxes (classification still runs on every frame).
         max_missed: frames a track survives without a detection.
+        discovery: ``discovery.DiscoverySettings``: a slow detector (CenterFace) finds small faces now and then and
+            its faces are carried between its passes (``period_s`` > 0: on a thread beside ``process``, never
+            waited for; 0: in ``process``, every ``every`` frames); None: off.
+        classify_limit: with more faces than this in a frame, only this many are classified (new tracks first,
+            then those read longest ago); the others keep their last reading (0: classify every face).
         intra_op_threads: ONNX Runtime threads for the classifier (1 is fastest for small batches).
 
     Example::
@@ -100,7 +108,7 @@ class Recognizer:
                  detector_range: str = "auto", min_confidence: float = 0.5,
                  temporal: TemporalSettings = LIVE_DEFAULT, detect_every: int = 1, max_missed: int = 5, intra_op_threads: int = 1,
                  detector_size: int | None = None, min_size: float = 0.0, min_hits: int = 1, media: str = "video",
-                 stills: bool = False):
+                 stills: bool = False, discovery: DiscoverySettings | None = None, classify_limit: int = 0):
         if detect_every < 1:
             raise ValueError(f"detect_every: expected an integer >= 1, got {detect_every}")
         self.classifier = ExpressionClassifier(model_path, provider=provider, intra_op_threads=intra_op_threads,
@@ -109,6 +117,13 @@ class Recognizer:
         self.detector = create_detector(detector, range=detector_range, min_confidence=min_confidence,
                                         size=detector_size, provider=provider, min_size=min_size)
         self.tracker = IouTracker(max_missed=max_missed, min_hits=min_hits)
+        self.discovery, self.discovery_detector = None, None
+        if discovery is not None:
+            self.discovery_detector = open_discovery_detector(discovery, provider, min_confidence, min_size)
+            self.discovery = (BackgroundDiscovery(self.discovery_detector, discovery) if discovery.period_s > 0
+                              else DiscoveryCache(discovery))
+        self.classify_limit = int(classify_limit)
+        self._readings: dict[int, tuple[int, np.ndarray]] = {}  # track id -> (frame index, raw probs)
         self.temporal = temporal
         self.stage = LiveStage(temporal)  # ValueError for an offline setting
         self.detect_every = int(detect_every)
@@ -169,14 +184,15 @@ class Recognizer:
             clock = now
 
         if detections is None and not coast and self._frame_count % self.detect_every == 0:
-            detections = self.detector.detect(frame)
+            detections = self._discover(frame, self.detector.detect(frame))
         self._frame_count += 1
         lap("detect")
         faces = self.tracker.shown(self.tracker.update(detections) if detections is not None else self.tracker.coast())
         lap("track")
-        crops = self._align(frame, faces)
+        chosen = self._to_classify(faces)
+        crops = self._align(frame, faces.select(chosen))
         lap("align")
-        faces = faces.replace(raw_probs=self.classifier.predict(crops))
+        faces = faces.replace(raw_probs=self._read(faces, chosen, self.classifier.predict(crops), index))
         lap("classify")
         (result,) = self.stage.push(FrameResult(index, time_ms, faces, self.labels, timings), self.tracker.active_ids)
         lap("smooth")
@@ -199,6 +215,42 @@ class Recognizer:
             else:
                 yield item.image, self.process(item.image, item.index, item.time_ms)
 
+    def _discover(self, frame: np.ndarray, fast: Faces) -> Faces:
+        """The fast detector's ``fast`` faces of ``frame`` plus what discovery carries (``core.discovery``)."""
+        if self.discovery is None:
+            return fast
+        if isinstance(self.discovery, BackgroundDiscovery):
+            return self.discovery.step(frame, fast)
+        if self.discovery.due(self._frame_count):
+            self.discovery.update(self.discovery_detector.detect(frame))
+        return self.discovery.combine(fast)
+
+    def _to_classify(self, faces: Faces) -> np.ndarray:
+        """(k,) int indices of the faces classified on this frame: all, or every track never read plus those read
+        longest ago, ``classify_limit`` in all (more when more tracks are new)."""
+        if not self.classify_limit or len(faces) <= self.classify_limit:
+            return np.arange(len(faces))
+        last = np.array([self._readings.get(int(t), (-1, None))[0] for t in faces.track_ids], np.int64)
+        count = max(self.classify_limit, int((last < 0).sum()))
+        return np.sort(np.argsort(last, kind="stable")[:count])
+
+    def _read(self, faces: Faces, chosen: np.ndarray, probs: np.ndarray, index: int) -> np.ndarray:
+        """(n, C) raw probabilities of every face: ``probs`` (k, C) for the ``chosen`` ones, each other track's last
+        reading; remembers the readings of live tracks (only when ``classify_limit`` is on)."""
+        if not self.classify_limit:
+            return probs
+        out = np.zeros((len(faces), probs.shape[1] if probs.ndim == 2 else len(self.labels)), np.float32)
+        out[chosen] = probs
+        ids = faces.track_ids
+        for k in chosen.tolist():
+            self._readings[int(ids[k])] = (index, out[k])
+        for k in np.setdiff1d(np.arange(len(faces)), chosen).tolist():
+            out[k] = self._readings[int(ids[k])][1]
+        if len(self._readings) > 4 * max(len(faces), self.classify_limit):
+            live = self.tracker.active_ids
+            self._readings = {t: v for t, v in self._readings.items() if t in live}
+        return out
+
     def _align(self, frame: np.ndarray, faces: Faces) -> np.ndarray:
         """(n, h, w, c) uint8 crops in the model's colour order."""
         left, right = faces.eyes
@@ -213,9 +265,16 @@ class Recognizer:
         self.tracker.reset()
         self.stage.reset()
         self._frame_count = 0
+        self._readings.clear()
+        if self.discovery is not None:
+            self.discovery.reset() if isinstance(self.discovery, BackgroundDiscovery) else self.discovery.clear()
 
     def close(self) -> None:
         self.detector.close()
+        if self.discovery_detector is not None:
+            if isinstance(self.discovery, BackgroundDiscovery):
+                self.discovery.wait()
+            self.discovery_detector.close()
 
     def __enter__(self) -> "Recognizer":
         return self

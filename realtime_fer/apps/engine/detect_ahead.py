@@ -20,6 +20,11 @@ class DetectAhead:
     frame is detected; ``detections_for`` returns None for the others, which the loop
     processes with ``coast=True`` (tracks move on without a detection).
 
+    Discovery (``discovery=(slow detector, core.discovery.DiscoverySettings)``): on the detected frames that
+    ``DiscoveryCache.due`` picks (about every ``settings.every`` frames) the slow detector runs too, on the same
+    threads; ``detections_for`` then returns the fast faces plus the carried discovered ones
+    (``DiscoveryCache.combine``), the cache updated in frame order whatever order the threads finish in.
+
     Args:
         detector: the recognizer's detector (borrowed, not closed here).
         extra_detectors: more detector instances (same settings, owned and closed here) so
@@ -28,7 +33,7 @@ class DetectAhead:
 
     MAX_MISSES = 8
 
-    def __init__(self, detector, extra_detectors=(), every: int = 1):
+    def __init__(self, detector, extra_detectors=(), every: int = 1, discovery=None):
         self._extra = list(extra_detectors)
         self._free: queue.Queue = queue.Queue()  # detectors not in use; get() waits for one
         for each in (detector, *self._extra):
@@ -39,6 +44,11 @@ class DetectAhead:
         self.last_detect_ms = 0.0
         self.every = max(int(every), 1)
         self._submitted = 0
+        self._slow, self._cache = None, None
+        if discovery is not None:
+            from ...core.discovery import DiscoveryCache
+
+            self._slow, self._cache = discovery[0], DiscoveryCache(discovery[1])
 
     @property
     def active(self) -> bool:
@@ -58,24 +68,30 @@ class DetectAhead:
         """Start detecting ``image`` (an (H, W, 3) uint8 BGR frame about to be processed)."""
         if self.active:
             due = self._submitted % self.every == 0
+            slow = due and self._cache is not None and self._cache.due(self._submitted)
             self._submitted += 1
-            self._pending.append((image, self._pool.submit(self._detect, image) if due else None))
+            self._pending.append((image, self._pool.submit(self._detect, image) if due else None,
+                                  self._pool.submit(self._slow.detect, image) if slow else None))
 
     def detections_for(self, frame):
         """Faces of ``frame``: the look-ahead result when it was submitted, None when it was submitted
         but is not due for detection (``every``), else a direct detection."""
-        match = next((i for i, (image, _) in enumerate(self._pending) if image is frame), None)
+        match = next((i for i, (image, *_) in enumerate(self._pending) if image is frame), None)
         if match is not None:
             for _ in range(match):  # frames that were submitted but never processed
-                future = self._pending.popleft()[1]
-                if future is not None:
-                    future.cancel()
-            future = self._pending.popleft()[1]
+                for future in self._pending.popleft()[1:]:
+                    if future is not None:
+                        future.cancel()
+            _, future, slow = self._pending.popleft()
             if future is None:
                 self.last_detect_ms = 0.0
                 return None
             faces, self.last_detect_ms = future.result()
-            return faces
+            if self._cache is None:
+                return faces
+            if slow is not None:
+                self._cache.update(slow.result())
+            return self._cache.combine(faces)
         self.misses += 1
         faces, self.last_detect_ms = self._detect(frame)
         return faces
@@ -84,9 +100,10 @@ class DetectAhead:
         """Wait for the workers and close the extra detectors."""
         if self._pool is None:
             return
-        for _, future in self._pending:
-            if future is not None:
-                future.cancel()
+        for _, *futures in self._pending:
+            for future in futures:
+                if future is not None:
+                    future.cancel()
         self._pending.clear()
         self._pool.shutdown(wait=True)
         self._pool = None

@@ -8,8 +8,9 @@ look-ahead thread). ``bench`` measures the ``--video`` path, so it has ``--video
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ...core.discovery import DiscoverySettings
 from ...core.pipeline import PHOTO_SETTINGS, VIDEO_SETTINGS
 
 
@@ -27,6 +28,10 @@ class ModeDefaults:
         min_hits: frames in a row a new face must be found in before it is shown (why: ``MIN_HITS_NOTE``).
         min_face: faces narrower than this many pixels are dropped (why: ``MIN_FACE_NOTE``).
         media: "photo" or "video": which shipped expression model runs without ``--model`` (why: ``MODEL_NOTE``).
+        discovery: the slow small-face detector run now and then beside the fast one while ``--detector`` is left
+            out (``core.discovery``; why: ``DISCOVERY_NOTE``), None: none.
+        classify_limit: at most this many faces classified per frame, the others keep their last reading (0: all;
+            why: ``DISCOVERY_NOTE``).
     """
 
     detector: str
@@ -36,6 +41,8 @@ class ModeDefaults:
     min_hits: int
     min_face: float
     media: str = "video"
+    discovery: DiscoverySettings | None = None
+    classify_limit: int = 0
 
     @property
     def temporal(self) -> str:
@@ -44,8 +51,11 @@ class ModeDefaults:
 
 
 def _preset(settings: dict, detect_every: int, files: bool, media: str) -> ModeDefaults:
+    discovery = settings.get("discovery")
+    if discovery is not None and files:
+        discovery = replace(discovery, period_s=0.0)  # files: every ``every`` frames, on the look-ahead thread
     return ModeDefaults(settings["detector"], settings["detector_range"], detect_every, files, settings["min_hits"],
-                        settings["min_size"], media)
+                        settings["min_size"], media, discovery, settings.get("classify_limit", 0))
 
 
 _FILE = _preset(VIDEO_SETTINGS, 2, True, "video")

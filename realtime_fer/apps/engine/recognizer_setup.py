@@ -38,12 +38,14 @@ def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSet
     """
     from ...core.pipeline import Recognizer
 
+    discovery = MODE_DEFAULTS[mode].discovery if options.detector is None else None  # --detector: that one alone
     options = resolved(options, mode)
     return Recognizer(Path(options.model) if options.model else None, provider=options.provider,
                       detector=options.detector, detector_range=options.detector_range,
                       min_confidence=options.min_confidence, detect_every=options.detect_every,
                       intra_op_threads=options.threads, temporal=temporal, detector_size=options.detector_size,
-                      min_size=options.min_size, media=MODE_DEFAULTS[mode].media,
+                      min_size=options.min_size, media=MODE_DEFAULTS[mode].media, discovery=discovery,
+                      classify_limit=MODE_DEFAULTS[mode].classify_limit,
                       min_hits=1 if MODE_DEFAULTS[mode].files else options.min_hits)  # files: ``persist_stage``
 
 
@@ -60,7 +62,8 @@ def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):
     """A ``DetectAhead`` for file modes when it can help (several cores), else None.
 
     ``options.lookahead`` detection threads (default: 1 on 2 cores, 2 on more, 0 on one core);
-    detection runs on the ``detect_every`` cadence (default: ``mode``'s).
+    detection runs on the ``detect_every`` cadence (default: ``mode``'s), and the recognizer's discovery passes
+    (``core.discovery``) on those threads too.
     """
     from ...core.detect import create_detector
     from .detect_ahead import DetectAhead
@@ -73,4 +76,6 @@ def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):
     extra = [create_detector(options.detector, range=options.detector_range, min_confidence=options.min_confidence,
                              size=options.detector_size, provider=options.provider, min_size=options.min_size)
              for _ in range(workers - 1)]
-    return DetectAhead(recognizer.detector, extra, every=options.detect_every)
+    discovery = getattr(recognizer, "discovery", None)
+    found_by = (recognizer.discovery_detector, discovery.settings) if discovery is not None else None
+    return DetectAhead(recognizer.detector, extra, every=options.detect_every, discovery=found_by)
