@@ -44,14 +44,15 @@ def test_discovered_faces_are_added_to_the_fast_ones_once_each():
     assert merged.keypoints.shape == (2, 2, 2)  # eyes only: either detector's faces track together
 
 
-def test_the_cache_carries_a_face_the_fast_detector_lost_from_its_last_fast_box():
+def test_the_cache_carries_only_the_faces_the_fast_detector_cannot_find():
     cache = DiscoveryCache(DiscoverySettings(every=10))
     cache.update(faces((110, 90, 290, 320), SMALL, keypoints=5))
     moved = (120.0, 100.0, 320.0, 300.0)
+    assert cache.combine(faces(moved)).boxes.tolist() == [list(moved), list(SMALL)]  # the big face at fast's box
+    assert cache.combine(Faces.empty(6)).boxes.tolist() == [list(SMALL)]  # fast lost the big face: not carried
     assert cache.combine(faces(moved)).boxes.tolist() == [list(moved), list(SMALL)]
-    assert cache.combine(Faces.empty(6)).boxes.tolist() == [list(moved), list(SMALL)]  # fast missed it: carried
-    cache.update(faces(SMALL))  # the next pass no longer finds the big face (keep=1): it is dropped
-    assert cache.combine(Faces.empty(6)).boxes.tolist() == [list(SMALL)]
+    cache.update(faces(BIG, keypoints=5))  # the next pass no longer finds the small face (keep=1): it is dropped
+    assert cache.combine(Faces.empty(6)).boxes.tolist() == [list(BIG)]  # new in this pass: carried until fast finds it
 
 
 def test_keep_lets_a_face_survive_a_pass_that_missed_it():

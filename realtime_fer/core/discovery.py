@@ -94,14 +94,18 @@ class DiscoveryCache:
     ``due(index)``: whether frame ``index`` of a file gets a pass (every ``settings.every`` frames).
     ``update(found)``: a pass's faces replace the cache (faces of the previous pass not found again survive
     ``settings.keep - 1`` more passes). ``combine(fast)``: the fast detector's faces of a frame plus the cached
-    faces none of them is; a cached face that a fast face is moves to that face's box (so when the fast detector
-    loses it, it is carried from its last place).
+    faces none of them is; a cached face that a fast face is moves to that face's box, and once the fast detector
+    has found it, it is the fast detector's to keep: the first frame that detector no longer finds it, it leaves the
+    cache (the tracker's ``max_missed`` still bridges a missed frame or two). So only the faces the fast detector
+    cannot find (small, turned) are carried between passes, and a face that leaves the shot or a one-frame flicker
+    is not held until the next pass.
     """
 
     def __init__(self, settings: DiscoverySettings = DiscoverySettings()):
         self.settings = settings
         self._faces = Faces.empty()
         self._ages = np.zeros(0, np.int64)
+        self._seen = np.zeros(0, bool)  # the fast detector found it since it was discovered
         self._next = 0
 
     def __len__(self) -> int:
@@ -121,26 +125,29 @@ class DiscoveryCache:
 
     def update(self, found: Faces) -> None:
         found = eyes_only(found)
-        old = self._faces.select(self._ages + 1 < self.settings.keep)
-        ages = self._ages[self._ages + 1 < self.settings.keep] + 1
+        alive = self._ages + 1 < self.settings.keep
+        old, ages, seen = self._faces.select(alive), self._ages[alive] + 1, self._seen[alive]
         kept = ~same_faces(old.boxes, found.boxes).any(axis=1) if len(found) else np.ones(len(old), bool)
         self._faces = Faces(np.concatenate([found.boxes, old.boxes[kept]]),
                             np.concatenate([found.scores, old.scores[kept]]),
                             np.concatenate([found.keypoints, old.keypoints[kept]]))
         self._ages = np.concatenate([np.zeros(len(found), np.int64), ages[kept]])
+        self._seen = np.concatenate([np.zeros(len(found), bool), seen[kept]])
 
     def clear(self) -> None:
-        self._faces, self._ages, self._next = Faces.empty(), np.zeros(0, np.int64), 0
+        self._faces, self._ages, self._seen, self._next = Faces.empty(), np.zeros(0, np.int64), np.zeros(0, bool), 0
 
     def combine(self, fast: Faces) -> Faces:
         """(n, ...) fast faces -> the frame's faces (eye keypoints only); see the class docstring."""
-        merged, which = merge(fast, self._faces)
-        if (which >= 0).any():
-            fast = eyes_only(fast)
-            boxes, points = self._faces.boxes.copy(), self._faces.keypoints.copy()
-            boxes[which >= 0], points[which >= 0] = fast.boxes[which[which >= 0]], fast.keypoints[which[which >= 0]]
-            self._faces = self._faces.replace(boxes=boxes, keypoints=points)
-        return merged
+        fast = eyes_only(fast)
+        same = same_faces(self._faces.boxes, fast.boxes)
+        which = np.where(same.any(axis=1), same.argmax(axis=1), -1) if same.size else np.full(len(self._faces), -1)
+        keep = (which >= 0) | ~self._seen  # found now, or never found by the fast detector
+        boxes, points = self._faces.boxes.copy(), self._faces.keypoints.copy()
+        boxes[which >= 0], points[which >= 0] = fast.boxes[which[which >= 0]], fast.keypoints[which[which >= 0]]
+        self._faces = self._faces.replace(boxes=boxes, keypoints=points).select(keep)
+        self._seen, self._ages = (self._seen | (which >= 0))[keep], self._ages[keep]
+        return merge(fast, self._faces)[0]
 
 
 class FrameSized:
