@@ -1,11 +1,12 @@
 """Live-path latency with 1 vs 5 faces, and the ratio of the two.
 
-    nice -n 5 python benchmarks/bench_faces.py [--frames N] [--repeats N] [--model PATH] [--threads N]
+    nice -n 5 python benchmarks/bench_faces.py [--frames N] [--repeats N] [--model PATH] [--threads N] [--no-discovery]
 
 Per frame it times what the live mode does between receiving a frame and showing it:
 ``Recognizer.process`` + ``Overlay.draw`` (the "latency" stage), on synthetic 640x360
 frames with 1 and with 5 astronaut faces (``SyntheticSource``), frames pre-rendered so
-only processing is timed.  The two face counts are interleaved in blocks so background
+only processing is timed. As ``--camera``, CenterFace discovery passes run beside the loop (at most every 0.25 s,
+``core.discovery``; ``--no-discovery``: BlazeFace short alone) and at most 8 faces are classified per frame.  The two face counts are interleaved in blocks so background
 load hits both alike.  Targets: 1-face median <= 10 ms; 5 faces <= 1.5 x 1 face.
 """
 
@@ -43,6 +44,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=12, help="blocks per face count")
     parser.add_argument("--model")
     parser.add_argument("--threads", type=int, help="classifier threads (default: what --camera uses)")
+    parser.add_argument("--no-discovery", action="store_true", help="no CenterFace passes beside the loop")
     args = parser.parse_args()
 
     from realtime_fer.apps.render.overlay import Overlay
@@ -50,10 +52,12 @@ def main() -> None:
     model, described = model_path(args.model)
     clips = {1: frames_with(1, args.frames), 5: frames_with(5, args.frames)}
     samples, seen = {1: [], 5: []}, {1: [], 5: []}
-    from realtime_fer.apps.engine.modes import classifier_threads
+    from realtime_fer.apps.engine.modes import MODE_DEFAULTS, classifier_threads
 
     threads = args.threads if args.threads is not None else classifier_threads("camera")
-    with recognizer(model, intra_op_threads=threads) as rec:
+    camera = MODE_DEFAULTS["camera"]
+    with recognizer(model, intra_op_threads=threads, classify_limit=camera.classify_limit,
+                    discovery=None if args.no_discovery else camera.discovery) as rec:
         overlay = Overlay(rec.labels)
         for faces in (1, 5):  # warm-up
             time_block(rec, overlay, clips[faces][:10], {faces: []}, faces, {faces: []})
@@ -66,7 +70,8 @@ def main() -> None:
                 time_block(rec, overlay, clips[faces], samples, faces, seen)
                 block[faces] = float(np.median(samples[faces][start:]))
             pair_ratios.append(block[5] / block[1])
-    print(f"model: {described}; classifier threads: {threads}; cpus: {os.cpu_count()}; load avg: "
+    print(f"model: {described}; classifier threads: {threads}; discovery passes: "
+          f"{getattr(rec.discovery, 'passes', 0)}; cpus: {os.cpu_count()}; load avg: "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     medians = {}
     for faces in (1, 5):
