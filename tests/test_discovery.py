@@ -44,6 +44,15 @@ def test_discovered_faces_are_added_to_the_fast_ones_once_each():
     assert merged.keypoints.shape == (2, 2, 2)  # eyes only: either detector's faces track together
 
 
+def test_a_fast_box_spanning_two_neighbours_hides_neither_and_each_box_is_at_most_one_face():
+    span = (100.0, 100.0, 300.0, 300.0)  # a BlazeFace box over two faces side by side
+    left, right = (100.0, 130.0, 190.0, 250.0), (210.0, 130.0, 300.0, 250.0)
+    merged, which = merge(faces(span), faces(left, right, keypoints=5))
+    assert which.tolist() == [-1, -1] and len(merged) == 3
+    twin = (110.0, 95.0, 290.0, 310.0)  # one face, twice found by the slow detector: only one of them is fast's
+    assert sorted(merge(faces(span), faces(twin, twin, keypoints=5))[1].tolist()) == [-1, 0]
+
+
 def test_the_cache_carries_only_the_faces_the_fast_detector_cannot_find():
     cache = DiscoveryCache(DiscoverySettings(every=10))
     cache.update(faces((110, 90, 290, 320), SMALL, keypoints=5))

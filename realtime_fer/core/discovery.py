@@ -66,22 +66,38 @@ def eyes_only(faces: Faces) -> Faces:
 
 
 def same_faces(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(n, 4), (m, 4) xyxy -> (n, m) bool: the boxes show the same face (IoU >= ``MERGE_IOU`` or either centre
-    inside the other box; BlazeFace and CenterFace draw different boxes around one face)."""
+    """(n, 4), (m, 4) xyxy -> (n, m) bool: the boxes may show the same face: IoU >= ``MERGE_IOU``, or each box's
+    centre lies inside the other (BlazeFace and CenterFace draw different boxes around one face; a BlazeFace box
+    spanning two neighbours holds their centres, but they do not hold its centre)."""
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)), bool)
     inside = lambda box, point: ((point[None, :, 0] >= box[:, None, 0]) & (point[None, :, 0] <= box[:, None, 2])  # noqa: E731
                                  & (point[None, :, 1] >= box[:, None, 1]) & (point[None, :, 1] <= box[:, None, 3]))
     centre_a, centre_b = (a[:, :2] + a[:, 2:]) / 2, (b[:, :2] + b[:, 2:]) / 2
-    return (iou_matrix(a, b) >= MERGE_IOU) | inside(a, centre_b) | inside(b, centre_a).T
+    return (iou_matrix(a, b) >= MERGE_IOU) | (inside(a, centre_b) & inside(b, centre_a).T)
+
+
+def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n, 4), (m, 4) xyxy -> (n,) int: the box of ``b`` that each box of ``a`` is the same face as (``same_faces``),
+    -1 for none; one to one (an optimal assignment, ties by IoU)."""
+    from scipy.optimize import linear_sum_assignment
+
+    which = np.full(len(a), -1, np.int64)
+    same = same_faces(a, b)
+    if not same.any():
+        return which
+    rows, cols = linear_sum_assignment(-(same * (1.0 + iou_matrix(a, b))))
+    for r, c in zip(rows, cols):
+        if same[r, c]:
+            which[r] = c
+    return which
 
 
 def merge(fast: Faces, found: Faces) -> tuple[Faces, np.ndarray]:
     """(fast's faces plus the faces of ``found`` that are none of them, the (m,) index into ``fast`` of the face each
     ``found`` face is, -1 for none). Eye keypoints only (``eyes_only``)."""
     fast, found = eyes_only(fast), eyes_only(found)
-    same = same_faces(found.boxes, fast.boxes)
-    which = np.where(same.any(axis=1), same.argmax(axis=1), -1) if same.size else np.full(len(found), -1)
+    which = pair(found.boxes, fast.boxes)
     extra = found.select(which < 0)
     merged = Faces(np.concatenate([fast.boxes, extra.boxes]), np.concatenate([fast.scores, extra.scores]),
                    np.concatenate([fast.keypoints, extra.keypoints]))
@@ -140,8 +156,7 @@ class DiscoveryCache:
     def combine(self, fast: Faces) -> Faces:
         """(n, ...) fast faces -> the frame's faces (eye keypoints only); see the class docstring."""
         fast = eyes_only(fast)
-        same = same_faces(self._faces.boxes, fast.boxes)
-        which = np.where(same.any(axis=1), same.argmax(axis=1), -1) if same.size else np.full(len(self._faces), -1)
+        which = pair(self._faces.boxes, fast.boxes)
         keep = (which >= 0) | ~self._seen  # found now, or never found by the fast detector
         boxes, points = self._faces.boxes.copy(), self._faces.keypoints.copy()
         boxes[which >= 0], points[which >= 0] = fast.boxes[which[which >= 0]], fast.keypoints[which[which >= 0]]

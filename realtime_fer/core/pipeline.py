@@ -66,7 +66,7 @@ class Recognizer:
     """Facial expression recognition for a stream of frames, or for photos.
 
     The command line's presets: ``Recognizer.for_video()`` (what ``--camera`` runs: the video model, BlazeFace
-    short range) and ``Recognizer.for_photos()`` (what ``--image`` runs: the photo model, CenterFace, every call a
+    short range with CenterFace discovery passes beside it) and ``Recognizer.for_photos()`` (what ``--image`` runs: the photo model, CenterFace, every call a
     photo on its own). ``Recognizer(...)`` itself takes every option; its own defaults are those of a stream.
 
     Args:
@@ -139,7 +139,8 @@ class Recognizer:
     @classmethod
     def for_video(cls, model_path: str | Path | None = None, **options) -> "Recognizer":
         """A recognizer for a camera or a stream of frames, as ``realtime-fer --camera`` runs: the video model,
-        ``VIDEO_SETTINGS``, the live temporal stage. ``options``: any ``Recognizer`` keyword."""
+        ``VIDEO_SETTINGS`` (CenterFace discovery on a thread beside ``process``), the live temporal stage.
+        ``options``: any ``Recognizer`` keyword (``discovery=None``: BlazeFace short alone)."""
         return cls(model_path, **{**VIDEO_SETTINGS, "media": "video", **options})
 
     @property

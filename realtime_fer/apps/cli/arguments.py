@@ -40,8 +40,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
                        "docs/models.md)")
     group.add_argument("--provider", choices=PROVIDERS, default="auto", help="ONNX Runtime provider (default auto)")
     group.add_argument("--detector", choices=DETECTORS, default=None,
-                       help="face detector (default: centerface for --image, blazeface otherwise; see "
-                            "docs/detection.md)")
+                       help="face detector (default: centerface for --image; otherwise blazeface with centerface "
+                            "passes now and then for small faces; naming one runs it alone; see docs/detection.md)")
     group.add_argument("--detector-size", type=int, default=None, metavar="PX",
                        help="centerface: longest side of its input in pixels (default: the frame's own, kept "
                             "between 640 and 1280; larger finds smaller faces, slower)")

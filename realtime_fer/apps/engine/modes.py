@@ -1,8 +1,9 @@
 """Per-mode defaults, in one table: what each CLI mode does with the options left out.
 
-Modes: ``camera`` and ``image`` (streams and stills: causal, detection on the main thread) and the file modes
-``video``, ``batch``, ``eval`` and ``bench`` (the offline temporal filter, detection every 2nd frame on a
-look-ahead thread). ``bench`` measures the ``--video`` path, so it has ``--video``'s defaults.
+Modes: ``camera`` and ``image`` (streams and stills: causal, detection on the main thread; the camera's CenterFace
+discovery passes on a thread beside it) and the file modes ``video``, ``batch``, ``eval`` and ``bench`` (the offline
+temporal filter, detection every 2nd frame and a discovery pass every 10th on a look-ahead thread). ``bench``
+measures the ``--video`` path, so it has ``--video``'s defaults.
 """
 
 from __future__ import annotations
@@ -82,7 +83,20 @@ keeps a --detector centerface or --range full run from labelling specks."""
 
 DETECTOR_NOTE = """Chosen on the detection table (docs/detection.md, benchmarks/eval_detect.py): CenterFace finds far
 more faces (small, turned, partly covered) than BlazeFace but costs ~10x more on a CPU, so stills, where a second
-per image is fine, use it; --camera and --video keep BlazeFace short and their speed targets."""
+per image is fine, use it; --camera and --video track with BlazeFace short and find the small faces with CenterFace
+discovery passes (DISCOVERY_NOTE)."""
+
+DISCOVERY_NOTE = """Chosen on the video table (docs/detection.md, benchmarks/eval_video_faces.py: labelled photos shown
+1 s each in a 1280x720, 25 fps video through --video, recall on each photo's middle frame). BlazeFace short alone
+found 0.101 of the group-photo faces; CenterFace alone (--detector centerface --detector-size 640) finds them but
+classifies every face of a crowd and runs at a tenth of the speed. So the video modes track with BlazeFace short and
+run CenterFace as a discovery pass (core.discovery): files every 10th frame on the look-ahead thread (a new face is
+found within 0.4 s at 25 fps; every 5th cost speed for no recall, every 20th lost recall), at half the frame's longest
+side (at least 320 px: 640 for 720p, ~20 ms on one core here); the camera on a thread beside the frame loop at most
+every 0.25 s, never waited for. Faces only CenterFace finds are carried between passes; a face BlazeFace has found is
+BlazeFace's to keep. Crowds: at most 8 faces are classified per frame (new tracks first, then those read longest
+ago; the others keep their last reading), so a 50-face frame costs what 8 faces cost. --detector picks one detector
+alone (no discovery)."""
 
 MIN_HITS_NOTE = """A face found in only a frame or two in a row is mostly a false one: on no_face.mp4 (an animation)
 BlazeFace short fires on cloud lettering in frames 87 and 89-91 (score >= 0.5), at --video's cadence (every 2nd frame)
