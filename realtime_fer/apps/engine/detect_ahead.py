@@ -94,7 +94,7 @@ class DetectAhead:
             return self._cache.combine(faces)
         self.misses += 1
         faces, self.last_detect_ms = self._detect(frame)
-        return faces
+        return faces if self._cache is None else self._cache.combine(faces)  # eye keypoints, as the others
 
     def close(self) -> None:
         """Wait for the workers and close the extra detectors."""
