@@ -156,6 +156,7 @@ def test_the_camera_preset_finds_a_small_face_entering_a_wide_shot_within_a_seco
         assert len(fast.detect(with_face)) == 0
     shown, spent = [], []
     with Recognizer.for_video(provider="cpu") as recognizer:
+        assert recognizer.discovery_detector.detector.provider == recognizer.provider  # CUDA too when that is asked
         slow_ms = min(_timed(recognizer.discovery_detector.detect, with_face) for _ in range(3))
         for index in range(60):
             frame = with_face if index >= 15 else empty
