@@ -15,6 +15,7 @@ from realtime_fer.apps.engine.detect_ahead import DetectAhead
 from realtime_fer.core.discovery import (BackgroundDiscovery, DiscoveryCache, DiscoverySettings, discovery_size,
                                          merge)
 from realtime_fer.core.faces import Faces
+from realtime_fer.core.temporal import OFF
 from realtime_fer.core.track import IouTracker
 
 BIG = (100.0, 100.0, 300.0, 300.0)
@@ -175,3 +176,20 @@ def _timed(call, *args) -> float:
     start = time.perf_counter()
     call(*args)
     return (time.perf_counter() - start) * 1e3
+
+
+def test_with_many_faces_only_classify_limit_are_read_per_frame_new_tracks_first(tiny_model):
+    """12 faces on noise frames (each frame's crops differ, so a fresh reading differs from the last one): frame 0
+    reads all 12 (new tracks), then 8 per frame, those read longest ago first; the others keep their last reading."""
+    from realtime_fer.core.pipeline import Recognizer
+
+    boxes = [(20 + 100 * (i % 6), 20 + 150 * (i // 6), 100 + 100 * (i % 6), 120 + 150 * (i // 6)) for i in range(12)]
+    rng = np.random.default_rng(0)
+    with Recognizer(tiny_model, provider="cpu", temporal=OFF, classify_limit=8) as recognizer:
+        results = [recognizer.process(rng.integers(0, 255, (360, 640, 3), np.uint8), detections=faces(*boxes))
+                   for _ in range(4)]
+    probs = [r.faces.raw_probs for r in results]
+    read = [np.flatnonzero(~np.isclose(probs[i], probs[i - 1]).all(axis=1)).tolist() for i in range(1, 4)]
+    assert [len(r.faces) for r in results] == [12] * 4 and len(read[0]) == 8
+    assert read[1] == sorted(set(range(12)) - set(read[0]) | set(read[0][:4]))  # the 4 left out, then the oldest
+    assert all(len(r) == 8 for r in read)

@@ -66,8 +66,8 @@ class Recognizer:
     """Facial expression recognition for a stream of frames, or for photos.
 
     The command line's presets: ``Recognizer.for_video()`` (what ``--camera`` runs: the video model, BlazeFace
-    short range with CenterFace discovery passes beside it) and ``Recognizer.for_photos()`` (what ``--image`` runs: the photo model, CenterFace, every call a
-    photo on its own). ``Recognizer(...)`` itself takes every option; its own defaults are those of a stream.
+    short range with CenterFace discovery passes beside it) and ``Recognizer.for_photos()`` (what ``--image`` runs:
+    the photo model, CenterFace, every call a photo on its own). ``Recognizer(...)`` itself takes every option; its own defaults are those of a stream.
 
     Args:
         model_path: ONNX expression model with its ``.json`` sidecar (default: the shipped model
@@ -244,7 +244,7 @@ class Recognizer:
         out[chosen] = probs
         ids = faces.track_ids
         for k in chosen.tolist():
-            self._readings[int(ids[k])] = (index, out[k])
+            self._readings[int(ids[k])] = (index, out[k].copy())
         for k in np.setdiff1d(np.arange(len(faces)), chosen).tolist():
             out[k] = self._readings[int(ids[k])][1]
         if len(self._readings) > 4 * max(len(faces), self.classify_limit):
