@@ -167,15 +167,17 @@ class DiscoveryCache:
 
 class FrameSized:
     """Wraps a CenterFace detector: each frame runs at ``discovery_size`` of its own size (``size`` None), or at
-    ``size``; ``detect`` as the wrapped detector's."""
+    ``size``; ``detect`` as the wrapped detector's, one call at a time (the streams of a server share one)."""
 
     def __init__(self, detector, size: int | None = None):
         self.detector, self.size = detector, size
         self.provider = getattr(detector, "provider", None)
+        self._lock = threading.Lock()
 
     def detect(self, frame: np.ndarray) -> Faces:
-        self.detector.size = self.size or discovery_size(frame.shape[1], frame.shape[0])
-        return self.detector.detect(frame)
+        with self._lock:
+            self.detector.size = self.size or discovery_size(frame.shape[1], frame.shape[0])
+            return self.detector.detect(frame)
 
     def close(self) -> None:
         self.detector.close()
