@@ -88,10 +88,11 @@ discovery passes (DISCOVERY_NOTE)."""
 
 DISCOVERY_NOTE = """Chosen on the video table (docs/detection.md, benchmarks/eval_video_faces.py: labelled photos shown
 1 s each in a 1280x720, 25 fps video through --video, recall on each photo's middle frame). BlazeFace short alone
-found 0.101 of the group-photo faces; CenterFace alone (--detector centerface --detector-size 640) finds them but
-classifies every face of a crowd and runs at a tenth of the speed. So the video modes track with BlazeFace short and
-run CenterFace as a discovery pass (core.discovery): files every 10th frame on the look-ahead thread (a new face is
-found within 0.4 s at 25 fps; every 5th cost speed for no recall, every 20th lost recall), at half the frame's longest
+found 0.101 of the group-photo faces and 0.624 of FDDB's; CenterFace alone (--detector centerface --detector-size
+640) finds 0.975 and 0.928 but at about half the speed (85 fps against 163 on FDDB). So the video modes track with
+BlazeFace short and run CenterFace as a discovery pass (core.discovery) that finds the same 0.975 and 0.928: files
+every 10th frame on the look-ahead thread (a new face is found within 0.4 s at 25 fps; every 5th cost speed for no
+recall, every 20th lost recall), at half the frame's longest
 side (at least 320 px: 640 for 720p, ~20 ms on one core here); the camera on a thread beside the frame loop at most
 every 0.25 s, never waited for. Faces only CenterFace finds are carried between passes; a face BlazeFace has found is
 BlazeFace's to keep. Crowds: at most 8 faces are classified per frame (new tracks first, then those read longest
