@@ -49,4 +49,5 @@ def test_the_docs_site_starts_with_getting_started_and_names_each_modes_detector
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     assert "- Getting started: getting-started.md" in nav
     index = " ".join((ROOT / "docs" / "index.md").read_text(encoding="utf-8").split())
-    assert "BlazeFace (live and video) or CenterFace (photos) finds the faces" in index
+    assert ("BlazeFace with CenterFace passes for small faces (live and video) or CenterFace alone (photos) finds the "
+            "faces") in index

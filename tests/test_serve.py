@@ -142,6 +142,8 @@ def test_info_names_the_models_with_their_sha256(client):
     stream_model = info["stream"]["models"][0]
     assert stream_model["sha256"] == file_sha256(client.app.state.models.stream.classifier.model_path)
     assert info["still"]["detector"] == "centerface" and info["stream"]["detector"] == "blazeface"
+    assert info["stream"]["discovery"] and "centerface.onnx" in {m["file"] for m in info["stream"]["models"]}
+    assert stream_model["file"] == "expression-compact-talking.onnx"  # the video model, as --camera
     assert client.get("/openapi.json").json()["paths"]["/v1/analyze"]["post"]
     assert "/v1/analyze" in client.get("/docs").text
 

@@ -51,9 +51,12 @@ class JobSettings:
 
     def result_settings(self) -> dict:
         """The settings that change results, with ``--video``'s defaults filled in (compared on resume)."""
+        from ..engine.modes import MODE_DEFAULTS
         from ..engine.recognizer_setup import resolved
 
         recognizer = resolved(self.recognizer, "video")
+        defaults = MODE_DEFAULTS["video"]
+        discovery = defaults.discovery if self.recognizer.detector is None else None  # --detector: that one alone
         return {"csv": self.csv, "jsonl": self.jsonl, "save_video": self.save_video,
                 "model": str(Path(recognizer.model).resolve()) if recognizer.model else "default",
                 "provider": recognizer.provider, "detector": recognizer.detector,
@@ -61,6 +64,8 @@ class JobSettings:
                 "detect_every": recognizer.detect_every, "min_confidence": recognizer.min_confidence,
                 "detector_size": recognizer.detector_size, "min_size": recognizer.min_size,
                 "min_hits": recognizer.min_hits,
+                "discovery": dataclasses.asdict(discovery) if discovery is not None else None,
+                "classify_limit": defaults.classify_limit,
                 "max_frames": self.max_frames, "hud": self.hud}
 
     def kinds(self) -> list[str]:

@@ -186,7 +186,10 @@ class Recognizers:
         settings = resolved(options.recognizer, mode)
         model = Path(recognizer.classifier.model_path)
         files = [model, model.with_suffix(".json"), *detector_files(settings.detector, settings.detector_range)]
-        return {"detector": settings.detector, "detector_range": settings.detector_range,
+        discovery = getattr(recognizer, "discovery_detector", None) is not None
+        if discovery:  # the small-face passes beside the fast detector (core.discovery) load CenterFace
+            files += [f for f in detector_files("centerface", "") if f not in files]
+        return {"detector": settings.detector, "detector_range": settings.detector_range, "discovery": discovery,
                 "min_face": settings.min_size, "min_frames": settings.min_hits, "temporal": options.temporal.mode,
                 "provider": recognizer.provider,
                 "models": [{"file": p.name, "sha256": _sha256(p)} for p in files]}
