@@ -9,8 +9,8 @@ The server runs as its own process (``python -m realtime_fer serve --port 0``, o
 (round trip). Reported per run: round trip p50/p95, frames sent, processed (replies) and dropped (the newest
 frame won: counted by the server, plus frames left unanswered at the end), errors, and the server's resident
 memory after a warm-up (3 s with the most clients of the runs) and at the end. Before the runs, the same frames are decoded and recognized in this
-process (JPEG decode + the stream's recognizer and live stage, one after another) for the in-process latency the
-1-client round trip compares with.
+process (JPEG decode + the stream's recognizer and live stage, paced at ``--fps`` as a camera delivers them) for the
+in-process latency the 1-client round trip compares with.
 
 ``--fuzz``: one client streams well-formed frames while another sends 500 malformed messages (random bytes,
 truncated JPEGs, JPEG headers over garbage, text frames, images over the byte or the pixel limit); each must be
@@ -52,14 +52,18 @@ def clip_jpegs(path, limit: int = 600) -> list[bytes]:
     return frames
 
 
-def in_process_latency(frames: list[bytes], count: int = 200) -> float:
-    """Median ms of JPEG decode + the stream recognizer (live stage) per frame, in this process."""
+def in_process_latency(frames: list[bytes], fps: float, count: int = 200) -> float:
+    """Median ms of JPEG decode + the stream recognizer (live stage) per frame, in this process, the frames paced at
+    ``fps`` as a camera (and each client) delivers them, so the recognizer's small-face discovery passes run beside
+    it as often as in the server."""
     from realtime_fer.apps.serve.images import decode_image
     from realtime_fer.apps.serve.models import Recognizers
 
     models = Recognizers.open()
     state, samples = models.new_stream(), []
+    begin = time.perf_counter()
     for index in range(count):
+        time.sleep(max(0.0, begin + index / fps - time.perf_counter()))
         start = time.perf_counter()
         image = decode_image(frames[index % len(frames)], 1 << 30, 1 << 28)
         state.step(image, index, index * 1000.0 / 15)
@@ -221,7 +225,7 @@ def main() -> None:
     frames = clip_jpegs(args.video)
     report = {"cpus": os.cpu_count(), "frames_in_clip": len(frames), "fps": args.fps, "seconds": args.seconds}
     if not args.fuzz:
-        report["in_process_ms"] = in_process_latency(frames)
+        report["in_process_ms"] = in_process_latency(frames, args.fps)
     server = Serving("--max-streams", str(2 * max(args.clients) + 2), "--max-bytes", str(MAX_BYTES))
     try:
         run_clients(server, frames, max(args.clients) if not args.fuzz else 2, 3.0, args.fps)  # warm-up
