@@ -59,20 +59,7 @@ def create_app(models: Recognizers, options: ServeOptions) -> FastAPI:
     hub = StreamHub(models, options)
     app.state.hub, app.state.models, app.state.options = hub, models, options
     app.state.analyzing = 0
-    files = {name: _static(name) for name in ("index.html", *STATIC)}
-
-    @app.get("/", response_class=HTMLResponse, summary="The live page: camera or a dropped photo, with overlays")
-    async def page(request: Request):
-        token = request.query_params.get("token") if options.token else None
-        query = html.escape(f"?token={quote(token, safe='')}") if token else ""
-        return HTMLResponse(files["index.html"].replace("{{query}}", query), headers=PAGE_HEADERS)
-
-    @app.get("/static/{name}", include_in_schema=False)
-    async def static(name: str):
-        if name not in STATIC:  # fixed names only: nothing is looked up on disk by a request
-            return JSONResponse({"error": "not_found", "message": f"static file: expected one of {sorted(STATIC)}, "
-                                 f"got {name!r}"}, 404)
-        return Response(files[name], media_type=STATIC[name], headers=PAGE_HEADERS)
+    _add_page_routes(app, options)
 
     @app.get("/healthz", summary="Liveness: 200 while the server runs")
     async def healthz():
@@ -102,13 +89,38 @@ def create_app(models: Recognizers, options: ServeOptions) -> FastAPI:
         return _error(413, "too_large", f"request body: expected at most {options.max_bytes} bytes, got more; send "
                                         "a smaller image or raise the server's --max-bytes")
 
+    _add_middleware(app, options)
+    return app
+
+
+def _add_page_routes(app: FastAPI, options: ServeOptions) -> None:
+    """``GET /`` (the live page, the token carried into its links) and ``GET /static/NAME`` (the page's files, read
+    from the package once)."""
+    files = {name: _static(name) for name in ("index.html", *STATIC)}
+
+    @app.get("/", response_class=HTMLResponse, summary="The live page: camera or a dropped photo, with overlays")
+    async def page(request: Request):
+        token = request.query_params.get("token") if options.token else None
+        query = html.escape(f"?token={quote(token, safe='')}") if token else ""
+        return HTMLResponse(files["index.html"].replace("{{query}}", query), headers=PAGE_HEADERS)
+
+    @app.get("/static/{name}", include_in_schema=False)
+    async def static(name: str):
+        if name not in STATIC:  # fixed names only: nothing is looked up on disk by a request
+            return JSONResponse({"error": "not_found", "message": f"static file: expected one of {sorted(STATIC)}, "
+                                 f"got {name!r}"}, 404)
+        return Response(files[name], media_type=STATIC[name], headers=PAGE_HEADERS)
+
+
+def _add_middleware(app: FastAPI, options: ServeOptions) -> None:
+    """CORS for the named origins only (none: off), then the guard (token, origin, host, body size), added last so
+    it runs first."""
     if options.origins:
         from starlette.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=list(options.origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
-    app.add_middleware(Guard, options=options)  # added last: runs first
-    return app
+    app.add_middleware(Guard, options=options)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
