@@ -114,27 +114,15 @@ def shown_labels(clip: dict, names: list[str], params, settings, fit_weights: bo
 
 
 def score(clips: list[dict], labels_of: dict) -> dict:
-    """Set figures from {clip name: (raw labels, shown labels)}, as ``apps.engine.clip_eval.summarize`` counts them:
-    clip accuracy (most-shown label right; per person too), frames right (shown, raw), and frames right per label."""
-    rows = []
+    """``apps.engine.clip_eval.summarize`` of the set from {clip name: ((T,) raw label ids, (T,) shown label ids)}."""
+    from realtime_fer.apps.engine.clip_eval import Clip, score_labels, summarize
+
+    scores = []
     for clip in clips:
         raw, shown = labels_of[clip["name"]]
-        target = LABELS.index(clip["label"])
-        most = int(np.bincount(shown, minlength=7).argmax()) if len(shown) else -1
-        rows.append((clip["label"], clip["person"], most == target,
-                     float(np.mean(shown == target)) if len(shown) else 0.0,
-                     float(np.mean(raw == target)) if len(raw) else 0.0))
-    out = {"clips": len(rows), "clip_accuracy": np.mean([r[2] for r in rows]),
-           "frames_right": np.mean([r[3] for r in rows]), "raw_frames_right": np.mean([r[4] for r in rows])}
-    people = defaultdict(list)
-    for r in rows:
-        people[r[1]].append(r[2])
-    out["person_clip_accuracy"] = np.mean([np.mean(v) for v in people.values()])
-    for label in LABELS:
-        mine = [r[3] for r in rows if r[0] == label]
-        if mine:
-            out[f"{label}_frames_right"] = np.mean(mine)
-    return {key: (value if key == "clips" else round(float(value), 4)) for key, value in out.items()}
+        scores.append(score_labels(Clip(Path(clip["name"]), clip["label"], clip["person"]),
+                                   [LABELS[i] for i in shown], [LABELS[i] for i in raw], LABELS))
+    return summarize(scores, LABELS)
 
 
 def leave_one_person_out(clips: list[dict], names: list[str], mode: str, balance: float, l2: float,

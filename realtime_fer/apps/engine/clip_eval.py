@@ -118,13 +118,18 @@ def raw_label(row: dict, labels: tuple[str, ...]) -> str:
 def score_clip(clip: Clip, rows: list[dict], labels: tuple[str, ...]) -> ClipScore:
     """``clip``'s ``ClipScore`` from the rows ``--csv`` wrote for it (every track; the main one is scored)."""
     track = main_track(rows)
-    shown = Counter(row["label"] for row in track)
-    frames = len(track)
-    raw = sum(raw_label(row, labels) == clip.label for row in track)
-    most = min(shown, key=lambda label: (-shown[label], labels.index(label))) if shown else ""
+    return score_labels(clip, [row["label"] for row in track], [raw_label(row, labels) for row in track], labels)
+
+
+def score_labels(clip: Clip, shown: list[str], raw: list[str], labels: tuple[str, ...]) -> ClipScore:
+    """``clip``'s ``ClipScore`` from its main track's shown and raw label per frame (equal lengths, frame order)."""
+    counts = Counter(shown)
+    frames = len(shown)
+    most = min(counts, key=lambda label: (-counts[label], labels.index(label))) if counts else ""
     return ClipScore(clip.path.name, clip.label, clip.person, frames,
-                     shown[clip.label] / frames if frames else 0.0, raw / frames if frames else 0.0, most,
-                     {label: round(count / frames, 4) for label, count in shown.most_common()})
+                     counts[clip.label] / frames if frames else 0.0,
+                     sum(label == clip.label for label in raw) / frames if frames else 0.0, most,
+                     {label: round(count / frames, 4) for label, count in counts.most_common()})
 
 
 def _mean(values) -> float:
