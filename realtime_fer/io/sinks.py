@@ -40,13 +40,15 @@ from ..core.faces import FrameResult
 _STOP = object()
 
 
-def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inputs: tuple = ()) -> Path:
+def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inputs: tuple = (),
+                 label: str | None = None) -> Path:
     """Validate an output path before processing starts.
 
     Raises InputError when the file exists and ``overwrite`` is False, when it would
     overwrite one of ``inputs``, when its parent folder cannot be created (it is created
     when missing, like ``mkdir -p``) or written into (the file system is asked:
-    ``output_paths.writable_problem``), or (``folder``) when it is an existing non-folder.
+    ``output_paths.writable_problem``), or (``folder``) when it is an existing non-folder. ``label`` names the
+    output in the messages (an option such as "--out"; default "output", "output folder" with ``folder``).
     """
     path = Path(path)
     for source in inputs:
@@ -58,8 +60,9 @@ def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inp
             pass
     if folder:
         if path.exists() and not path.is_dir():
-            raise InputError(f"output folder {path}: expected a folder, got an existing file; pass a folder path")
-        _check_writable(path, folder=True)
+            raise InputError(f"{label or 'output folder'} {path}: expected a folder, got an existing file; pass a "
+                             "folder path")
+        _check_writable(path, folder=True, label=label)
         return path
     if path.is_dir():
         raise InputError(f"output {path}: expected a file path, got an existing folder; pass a file name")
@@ -74,13 +77,14 @@ def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inp
     return path
 
 
-def _check_writable(path: Path, folder: bool = False) -> None:
+def _check_writable(path: Path, folder: bool = False, label: str | None = None) -> None:
     from .output_paths import writable_problem
 
     problem = writable_problem(path, folder=folder)
     if problem is not None:
         what = "a folder it can write into" if folder else "a place it can write a file"
-        raise InputError(f"output {path}: expected {what}, got {problem}; choose another output path")
+        raise InputError(f"{label or 'output'} {path}: expected {what}, got {problem}; choose another "
+                         f"{label or 'output path'}")
 
 
 def table_columns(labels, with_file: bool = False) -> list[str]:

@@ -61,15 +61,9 @@ def check_workers(workers: int, cpus_per_task: float = 1.0, gpus_per_task: float
 
 def check_out_dir(out_dir: str | Path) -> Path:
     """``out_dir`` made absolute; InputError unless it is a folder (existing or to be made) it can write into."""
-    from ...io.output_paths import writable_problem
+    from ...io.sinks import check_output
 
-    out_dir = Path(out_dir).absolute()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"--out {out_dir}: expected a folder, got an existing file; pass a folder path")
-    problem = writable_problem(out_dir, folder=True)
-    if problem is not None:
-        raise InputError(f"--out {out_dir}: expected a folder it can write into, got {problem}; choose another --out")
-    return out_dir
+    return check_output(Path(out_dir).absolute(), False, folder=True, label="--out")
 
 
 def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, *, workers: int = 1,

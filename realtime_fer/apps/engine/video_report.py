@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...errors import InputError
-
 
 class VideoReport:
     """The end-of-run summary of one video and its optional report folder (``report_dir``)."""
@@ -26,19 +24,11 @@ class VideoReport:
         """Validate ``report_dir`` (a folder, or None; its faces.csv obeys ``overwrite``) and return the hook."""
         if not report_dir:
             return cls(None, Path(csv) if csv else None, False, overwrite)
-        folder = Path(report_dir)
-        if folder.exists() and not folder.is_dir():
-            raise InputError(f"--report: expected a folder, got the existing file {folder}; pass a folder path")
-        from ...io.output_paths import writable_problem
-
-        problem = writable_problem(folder, folder=True)
-        if problem is not None:
-            raise InputError(f"--report {folder}: expected a folder it can write into, got {problem}; choose "
-                             "another --report folder")
-        if csv:
-            return cls(folder, Path(csv), False, overwrite)
         from ...io.sinks import check_output
 
+        folder = check_output(report_dir, overwrite, folder=True, label="--report")
+        if csv:
+            return cls(folder, Path(csv), False, overwrite)
         check_output(folder / "faces.csv", overwrite, inputs=inputs)
         return cls(folder, folder / "faces.csv", True, overwrite)
 

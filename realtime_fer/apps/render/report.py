@@ -208,16 +208,9 @@ def _html(summary: dict, images: dict[int, Path], source: str) -> str:
 
 def check_report_folder(out_dir: str | Path) -> Path:
     """InputError unless ``out_dir`` is a folder (existing or to be made) that files can be written into."""
-    from ...io.output_paths import writable_problem
+    from ...io.sinks import check_output
 
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"report: expected a folder for --out, got the file {out}; pass a folder path")
-    problem = writable_problem(out, folder=True)
-    if problem is not None:
-        raise InputError(f"report --out {out}: expected a folder it can write into, got {problem}; choose another "
-                         "folder")
-    return out
+    return check_output(out_dir, False, folder=True, label="report --out")
 
 
 def write_report(csv_path: str | Path, out_dir: str | Path) -> dict:
