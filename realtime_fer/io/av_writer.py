@@ -33,9 +33,9 @@ DEFAULT_PRESET = {"libx264": "veryfast", "libx265": "ultrafast", "h264_nvenc": "
 DEFAULT_QUALITY = {"libx264": 23, "libx265": 28, "h264_nvenc": 23, "hevc_nvenc": 28, "mpeg4": 4, "mjpeg": 4}
 """``crf``: CRF for libx264/libx265 (0-51, lower = better), CQ for NVENC, qscale (1-31) for mpeg4/mjpeg."""
 QSCALE_CODECS = ("mpeg4", "mjpeg", "msmpeg4", "mpeg2video", "mpeg1video")
-QUALITY_RANGES = {"libx264": (0, 51), "libx265": (0, 51), "h264_nvenc": (0, 51), "hevc_nvenc": (0, 51),
-                  **{name: (1, 31) for name in QSCALE_CODECS}}
-"""The ``crf`` each encoder takes (its own scale: CRF, NVENC CQ, MPEG qscale); other encoders have none here."""
+CRF_CODECS = ("libx264", "libx265")
+QUALITY_SCALES = {"crf": (0, 51), "cq": (0, 51), "qscale": (1, 31)}
+"""The ``crf`` each quality setting takes: libx264/libx265's CRF, NVENC's CQ, MPEG qscale."""
 DEFAULT_TIME_BASE = Fraction(1, 90000)
 MP4_FAMILY = ("mp4", "mov", "ipod")
 PLAYABLE_IN_MP4 = ("aac", "mp3", "ac3", "eac3", "alac", "opus", "flac")
@@ -52,17 +52,38 @@ def default_codec(path: str | Path) -> str:
     return CODEC_BY_SUFFIX[suffix]
 
 
-def check_quality(codec: str, crf: float | None) -> None:
-    """InputError unless ``crf`` (None: the encoder's default) is in ``codec``'s range (``QUALITY_RANGES``)."""
+def quality_setting(codec: str) -> str | None:
+    """How ``crf`` reaches ``codec``: "crf" (libx264/libx265), "cq" (any ``*_nvenc``), "qscale" (``QSCALE_CODECS``),
+    or None (an encoder without a quality setting here)."""
+    if codec in CRF_CODECS:
+        return "crf"
+    if codec.endswith("_nvenc"):
+        return "cq"
+    return "qscale" if codec in QSCALE_CODECS else None
+
+
+def quality_range(codec: str | None) -> tuple[int, int] | None:
+    """The (low, high) ``crf`` ``codec`` takes in its own scale, None when it has no quality setting here;
+    ``codec`` None (not known yet): the loosest range, which every encoder's values lie in."""
+    if codec is None:
+        return min(low for low, _ in QUALITY_SCALES.values()), max(high for _, high in QUALITY_SCALES.values())
+    setting = quality_setting(codec)
+    return QUALITY_SCALES[setting] if setting else None
+
+
+def check_quality(codec: str | None, crf: float | None) -> None:
+    """InputError unless ``crf`` (None: the encoder's default) is in ``codec``'s range (``quality_range``; ``codec``
+    None: the loosest, for a check before the encoder is known)."""
     if crf is None:
         return
-    if codec not in QUALITY_RANGES:
-        raise InputError(f"--crf: expected an encoder with a quality setting ({', '.join(QUALITY_RANGES)}), got "
-                         f"--codec {codec}, which has none here; drop --crf")
-    low, high = QUALITY_RANGES[codec]
+    span = quality_range(codec)
+    if span is None:
+        raise InputError(f"--crf: expected an encoder with a quality setting ({', '.join(CRF_CODECS)}, *_nvenc, "
+                         f"{', '.join(QSCALE_CODECS)}), got --codec {codec}, which has none here; drop --crf")
+    low, high = span
     if not low <= crf <= high:
-        raise InputError(f"--crf: expected {low}-{high} for {codec} (lower = better quality, bigger files), got "
-                         f"{crf:g}; try {DEFAULT_QUALITY.get(codec, low)}")
+        raise InputError(f"--crf: expected {low}-{high} for {codec or 'any encoder'} (lower = better quality, bigger "
+                         f"files), got {crf:g}; try {DEFAULT_QUALITY.get(codec or DEFAULT_CODEC, low)}")
 
 
 def encoder_opens(name: str, size: tuple[int, int] = (256, 144)) -> bool:
@@ -301,12 +322,13 @@ class AvVideoWriter:
         preset = preset or DEFAULT_PRESET.get(codec)
         if preset and codec in DEFAULT_PRESET:
             options["preset"] = str(preset)
+        setting = quality_setting(codec)
         if quality is not None:
-            if codec in ("libx264", "libx265"):
+            if setting == "crf":
                 options["crf"] = f"{quality:g}"
-            elif codec.endswith("_nvenc"):
+            elif setting == "cq":
                 options.update({"rc": "vbr", "cq": f"{quality:g}", "b": "0"})
-            elif codec in QSCALE_CODECS:
+            elif setting == "qscale":
                 stream.codec_context.qscale = True
                 stream.codec_context.global_quality = int(round(float(quality) * 118))  # FF_QP2LAMBDA
         stream.options = options

@@ -95,10 +95,10 @@ class EncoderOptions:
     audio: bool = True
 
     def __post_init__(self):
-        from ...io.av_writer import DEFAULT_CODEC, check_quality
+        from ...io.av_writer import check_quality
 
-        # without a codec name, the default's range (libx264 0-51); ``check_for(path)`` checks the codec a path gets
-        check_quality(DEFAULT_CODEC if self.codec in (None, "auto") else self.codec, self.crf)
+        # without a codec name, the loosest range (the path decides the codec); ``check_for(path)`` checks exactly
+        check_quality(None if self.codec in (None, "auto") else self.codec, self.crf)
 
     def check_for(self, path: str | Path) -> str:
         """The encoder an output video ``path`` gets (``auto``: as on the CPU; NVENC takes the same range),
