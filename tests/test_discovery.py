@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from realtime_fer.apps.engine.detect_ahead import DetectAhead
-from realtime_fer.core.discovery import (BackgroundDiscovery, DiscoveryCache, DiscoverySettings, discovery_size,
-                                         merge)
+from realtime_fer.core.discovery import (BackgroundDiscovery, DiscoveryCache, DiscoverySettings, InlineDiscovery,
+                                         discovery_size, merge)
 from realtime_fer.core.faces import Faces
 from realtime_fer.core.temporal import OFF
 from realtime_fer.core.track import IouTracker
@@ -103,7 +103,7 @@ class _Recorder:
 
 def test_look_ahead_runs_the_slow_detector_on_its_cadence_and_returns_the_combined_faces():
     fast, slow = _Recorder(faces(BIG)), _Recorder(faces(SMALL, keypoints=5))
-    ahead = DetectAhead(fast, every=2, discovery=(slow, DiscoverySettings(every=10)))
+    ahead = DetectAhead(fast, every=2, discovery=InlineDiscovery(slow, DiscoverySettings(every=10)))
     frames = [np.full((4, 4, 3), i, np.uint8) for i in range(25)]
     for frame in frames:
         ahead.submit(frame)

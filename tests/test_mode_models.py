@@ -9,7 +9,7 @@ from realtime_fer.apps.engine.modes import MODE_DEFAULTS
 from realtime_fer.apps.engine.options import RecognizerOptions
 from realtime_fer.apps.engine.recognizer_setup import open_recognizer
 from realtime_fer.core.classify import DEFAULT_CPU_MODEL, DEFAULT_MODEL, VIDEO_MODEL, default_model
-from realtime_fer.core.pipeline import PHOTO_SETTINGS, VIDEO_SETTINGS, Recognizer
+from realtime_fer.core.pipeline import Recognizer
 
 EXPECTED = {"image": DEFAULT_CPU_MODEL, "camera": VIDEO_MODEL, "video": VIDEO_MODEL, "batch": VIDEO_MODEL,
             "eval": VIDEO_MODEL, "bench": VIDEO_MODEL}
@@ -53,14 +53,15 @@ def test_the_video_model_is_the_compact_model_with_offsets_and_says_so():
     assert held_out["clip_accuracy"] >= 0.85 and held_out["neutral_shown_neutral"] >= 0.8
 
 
-def test_the_api_presets_are_the_cli_modes():
-    for preset, mode in ((PHOTO_SETTINGS, "image"), (VIDEO_SETTINGS, "camera")):
-        defaults = MODE_DEFAULTS[mode]
-        assert (defaults.detector, defaults.detector_range, defaults.min_face, defaults.min_hits) == (
-            preset["detector"], preset["detector_range"], preset["min_size"], preset["min_hits"])
+def test_the_api_presets_run_what_the_cli_modes_run():
     with Recognizer.for_photos(provider="cpu") as photos, Recognizer.for_video(provider="cpu") as video:
-        assert photos.classifier.model_path == DEFAULT_CPU_MODEL and photos.stills
-        assert video.classifier.model_path == VIDEO_MODEL and not video.stills
+        for recognizer, mode in ((photos, "image"), (video, "camera")):
+            with open_recognizer(RecognizerOptions(provider="cpu"), mode) as cli:
+                assert recognizer.classifier.model_path == cli.classifier.model_path
+                assert recognizer.detector.min_size == cli.detector.min_size
+                assert type(recognizer.detector.detector) is type(cli.detector.detector)
+                assert type(recognizer.discovery) is type(cli.discovery)
+        assert photos.classifier.model_path == DEFAULT_CPU_MODEL and photos.stills and not video.stills
+        assert video.classifier.model_path == VIDEO_MODEL and video.tracker.min_hits == 3
         assert type(photos.detector.detector).__name__ == "CenterFaceDetector"
         assert photos.detector.min_size == 10.0 and video.detector.min_size == 20.0
-        assert video.tracker.min_hits == 3

@@ -17,40 +17,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from .faces import KEYPOINT_NAMES, Faces
+from .presets import DiscoverySettings
 from .track import iou_matrix
 
 MERGE_IOU = 0.3
 """A discovered face overlapping a fast detection by this IoU (or with its centre inside it) is the same face."""
-
-
-@dataclass(frozen=True)
-class DiscoverySettings:
-    """How discovery runs.
-
-    Attributes:
-        detector: the slow detector ("centerface"); size: its input's longest side (None: ``discovery_size``).
-        every: frames between discovery passes when frames come from a file (the pass runs on frames 0, every,
-            2 * every, ... of the run).
-        period_s: a live stream's pass runs on a thread beside the frame loop, at most this often (seconds).
-        keep: passes a discovered face not found again survives in the cache (1: until the next pass).
-    """
-
-    detector: str = "centerface"
-    size: int | None = None
-    every: int = 10
-    period_s: float = 0.25
-    keep: int = 1
-
-    def __post_init__(self):
-        if self.every < 1:
-            raise ValueError(f"discovery every: expected an integer >= 1, got {self.every}")
-        if self.period_s < 0:
-            raise ValueError(f"discovery period_s: expected seconds >= 0, got {self.period_s}")
 
 
 def discovery_size(width: int, height: int) -> int:
@@ -69,24 +44,28 @@ def same_faces(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n, 4), (m, 4) xyxy -> (n, m) bool: the boxes may show the same face: IoU >= ``MERGE_IOU``, or each box's
     centre lies inside the other (BlazeFace and CenterFace draw different boxes around one face; a BlazeFace box
     spanning two neighbours holds their centres, but they do not hold its centre)."""
+    return _same_and_iou(a, b)[0]
+
+
+def _same_and_iou(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(``same_faces``, IoU), both (n, m)."""
     if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), bool)
+        return np.zeros((len(a), len(b)), bool), np.zeros((len(a), len(b)), np.float32)
     inside = lambda box, point: ((point[None, :, 0] >= box[:, None, 0]) & (point[None, :, 0] <= box[:, None, 2])  # noqa: E731
                                  & (point[None, :, 1] >= box[:, None, 1]) & (point[None, :, 1] <= box[:, None, 3]))
     centre_a, centre_b = (a[:, :2] + a[:, 2:]) / 2, (b[:, :2] + b[:, 2:]) / 2
-    return (iou_matrix(a, b) >= MERGE_IOU) | (inside(a, centre_b) & inside(b, centre_a).T)
+    iou = iou_matrix(a, b)
+    return (iou >= MERGE_IOU) | (inside(a, centre_b) & inside(b, centre_a).T), iou
 
 
 def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n, 4), (m, 4) xyxy -> (n,) int: the box of ``b`` that each box of ``a`` is the same face as (``same_faces``),
     -1 for none; one to one (an optimal assignment, ties by IoU)."""
-    from scipy.optimize import linear_sum_assignment
-
     which = np.full(len(a), -1, np.int64)
-    same = same_faces(a, b)
+    same, iou = _same_and_iou(a, b)
     if not same.any():
         return which
-    rows, cols = linear_sum_assignment(-(same * (1.0 + iou_matrix(a, b))))
+    rows, cols = linear_sum_assignment(-(same * (1.0 + iou)))
     for r, c in zip(rows, cols):
         if same[r, c]:
             which[r] = c
@@ -98,10 +77,13 @@ def merge(fast: Faces, found: Faces) -> tuple[Faces, np.ndarray]:
     ``found`` face is, -1 for none). Eye keypoints only (``eyes_only``)."""
     fast, found = eyes_only(fast), eyes_only(found)
     which = pair(found.boxes, fast.boxes)
-    extra = found.select(which < 0)
-    merged = Faces(np.concatenate([fast.boxes, extra.boxes]), np.concatenate([fast.scores, extra.scores]),
-                   np.concatenate([fast.keypoints, extra.keypoints]))
-    return merged, which
+    return _joined(fast, found.select(which < 0)), which
+
+
+def _joined(first: Faces, second: Faces) -> Faces:
+    """``first``'s faces then ``second``'s (boxes, scores, keypoints)."""
+    return Faces(np.concatenate([first.boxes, second.boxes]), np.concatenate([first.scores, second.scores]),
+                 np.concatenate([first.keypoints, second.keypoints]))
 
 
 class DiscoveryCache:
@@ -144,9 +126,7 @@ class DiscoveryCache:
         alive = self._ages + 1 < self.settings.keep
         old, ages, seen = self._faces.select(alive), self._ages[alive] + 1, self._seen[alive]
         kept = ~same_faces(old.boxes, found.boxes).any(axis=1) if len(found) else np.ones(len(old), bool)
-        self._faces = Faces(np.concatenate([found.boxes, old.boxes[kept]]),
-                            np.concatenate([found.scores, old.scores[kept]]),
-                            np.concatenate([found.keypoints, old.keypoints[kept]]))
+        self._faces = _joined(found, old.select(kept))
         self._ages = np.concatenate([np.zeros(len(found), np.int64), ages[kept]])
         self._seen = np.concatenate([np.zeros(len(found), bool), seen[kept]])
 
@@ -162,7 +142,31 @@ class DiscoveryCache:
         boxes[which >= 0], points[which >= 0] = fast.boxes[which[which >= 0]], fast.keypoints[which[which >= 0]]
         self._faces = self._faces.replace(boxes=boxes, keypoints=points).select(keep)
         self._seen, self._ages = (self._seen | (which >= 0))[keep], self._ages[keep]
-        return merge(fast, self._faces)[0]
+        return _joined(fast, self._faces.select(which[keep] < 0))  # the cached faces no fast face is
+
+
+class InlineDiscovery:
+    """Discovery inside the caller's frame loop (files): a pass on the frames ``DiscoveryCache.due`` picks.
+
+    The same interface as ``BackgroundDiscovery``: ``step(frame, fast, index)``, ``reset()``, ``wait()``;
+    ``detector`` and ``cache`` are what ``apps.engine.detect_ahead`` runs on its look-ahead threads instead.
+    """
+
+    def __init__(self, detector, settings: DiscoverySettings = DiscoverySettings()):
+        self.detector, self.settings = detector, settings
+        self.cache = DiscoveryCache(settings)
+
+    def step(self, frame: np.ndarray, fast: Faces, index: int) -> Faces:
+        """(H, W, 3) uint8 BGR frame ``index`` and its fast faces -> the frame's faces (a pass first when due)."""
+        if self.cache.due(index):
+            self.cache.update(self.detector.detect(frame))
+        return self.cache.combine(fast)
+
+    def reset(self) -> None:
+        self.cache.clear()
+
+    def wait(self, timeout: float = 5.0) -> None:
+        """Nothing runs beside the caller."""
 
 
 class FrameSized:
@@ -217,14 +221,16 @@ class BackgroundDiscovery:
         self._result: Faces | None = None
         self._busy = False
         self._last_start = -np.inf
+        self._thread: threading.Thread | None = None
         self.passes = 0
 
     def __deepcopy__(self, memo):
         memo[id(self.detector)] = self.detector  # shared with the copy of whatever else refers to it
         return BackgroundDiscovery(self.detector, self.settings, self.clock)
 
-    def step(self, frame: np.ndarray, fast: Faces) -> Faces:
-        """(H, W, 3) uint8 BGR frame and its fast faces -> the frame's faces; may start a pass on ``frame``."""
+    def step(self, frame: np.ndarray, fast: Faces, index: int | None = None) -> Faces:
+        """(H, W, 3) uint8 BGR frame and its fast faces -> the frame's faces; may start a pass on ``frame``
+        (``index``: unused, the clock decides)."""
         with self._lock:
             result, self._result = self._result, None
             start = not self._busy and self.clock() - self._last_start >= self.settings.period_s
@@ -233,7 +239,8 @@ class BackgroundDiscovery:
         if result is not None:
             self.cache.update(result)
         if start:
-            threading.Thread(target=self._run, args=(frame.copy(),), name="fer-discover", daemon=True).start()
+            self._thread = threading.Thread(target=self._run, args=(frame.copy(),), name="fer-discover", daemon=True)
+            self._thread.start()
         return self.cache.combine(fast)
 
     def _run(self, frame: np.ndarray) -> None:
@@ -246,13 +253,10 @@ class BackgroundDiscovery:
             self.passes += 1
 
     def wait(self, timeout: float = 5.0) -> None:
-        """Block until no pass is running (tests, and before the detector is closed)."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            with self._lock:
-                if not self._busy:
-                    return
-            time.sleep(0.002)
+        """Block until no pass is running, its thread ended (tests, and before the detector is closed)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def reset(self) -> None:
         self.wait()

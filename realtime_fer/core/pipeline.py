@@ -7,6 +7,7 @@ used from one thread.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,23 +18,14 @@ import numpy as np
 from .align import align_faces
 from .classify import ExpressionClassifier
 from .detect import create_detector
-from .discovery import BackgroundDiscovery, DiscoveryCache, DiscoverySettings, open_discovery_detector
+from .discovery import BackgroundDiscovery, InlineDiscovery, open_discovery_detector
 from .faces import DEFAULT_FPS, Faces, FrameResult
+from .presets import PHOTO_SETTINGS, VIDEO_SETTINGS, DiscoverySettings  # noqa: F401  (re-exported)
 from ..errors import InputError
 from .temporal import LIVE_DEFAULT, OFF, LiveStage, TemporalSettings
 from .track import IouTracker
 
 STAGES = ("detect", "track", "align", "classify", "smooth")
-
-
-PHOTO_SETTINGS = {"detector": "centerface", "detector_range": "both", "min_size": 10.0, "min_hits": 1}
-"""What ``realtime-fer --image`` detects with (``apps.engine.modes.MODE_DEFAULTS["image"]`` agrees; a test checks):
-CenterFace, which finds small, turned and partly covered faces (docs/detection.md), faces from 10 px wide."""
-VIDEO_SETTINGS = {"detector": "blazeface", "detector_range": "short", "min_size": 20.0, "min_hits": 3,
-                  "discovery": DiscoverySettings(period_s=0.25), "classify_limit": 8}
-"""What ``realtime-fer --camera`` detects with (``MODE_DEFAULTS["camera"]`` agrees): BlazeFace short range on every
-frame, plus CenterFace beside the frame loop at most every 0.25 s for small faces (``core.discovery``), faces from
-20 px wide, a new face shown once it was found 3 frames in a row, at most 8 faces classified per frame."""
 
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:
@@ -120,8 +112,8 @@ class Recognizer:
         self.discovery, self.discovery_detector = None, None
         if discovery is not None:
             self.discovery_detector = open_discovery_detector(discovery, provider, min_confidence, min_size)
-            self.discovery = (BackgroundDiscovery(self.discovery_detector, discovery) if discovery.period_s > 0
-                              else DiscoveryCache(discovery))
+            self.discovery = (BackgroundDiscovery if discovery.period_s > 0 else InlineDiscovery)(
+                self.discovery_detector, discovery)
         self.classify_limit = int(classify_limit)
         self._readings: dict[int, tuple[int, np.ndarray]] = {}  # track id -> (frame index, raw probs)
         self.temporal = temporal
@@ -133,15 +125,16 @@ class Recognizer:
     def for_photos(cls, model_path: str | Path | None = None, **options) -> "Recognizer":
         """A recognizer for still photos, as ``realtime-fer --image`` runs: the photo model, ``PHOTO_SETTINGS``,
         no temporal stage, each ``process`` call an image on its own. ``options``: any ``Recognizer`` keyword."""
-        return cls(model_path, **{**PHOTO_SETTINGS, "media": "photo", "temporal": OFF, "stills": True,
-                                  "intra_op_threads": 2, **options})
+        threads = 2 if (os.cpu_count() or 1) >= 2 else 1  # detection is not beside it: borrow a second core
+        return cls(model_path, **{**PHOTO_SETTINGS, "temporal": OFF, "stills": True, "intra_op_threads": threads,
+                                  **options})
 
     @classmethod
     def for_video(cls, model_path: str | Path | None = None, **options) -> "Recognizer":
         """A recognizer for a camera or a stream of frames, as ``realtime-fer --camera`` runs: the video model,
         ``VIDEO_SETTINGS`` (CenterFace discovery on a thread beside ``process``), the live temporal stage.
         ``options``: any ``Recognizer`` keyword (``discovery=None``: BlazeFace short alone)."""
-        return cls(model_path, **{**VIDEO_SETTINGS, "media": "video", **options})
+        return cls(model_path, **{**VIDEO_SETTINGS, **options})
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -191,7 +184,7 @@ class Recognizer:
         faces = self.tracker.shown(self.tracker.update(detections) if detections is not None else self.tracker.coast())
         lap("track")
         chosen = self._to_classify(faces)
-        crops = self._align(frame, faces.select(chosen))
+        crops = self._align(frame, faces if len(chosen) == len(faces) else faces.select(chosen))
         lap("align")
         faces = faces.replace(raw_probs=self._read(faces, chosen, self.classifier.predict(crops), index))
         lap("classify")
@@ -218,13 +211,7 @@ class Recognizer:
 
     def _discover(self, frame: np.ndarray, fast: Faces) -> Faces:
         """The fast detector's ``fast`` faces of ``frame`` plus what discovery carries (``core.discovery``)."""
-        if self.discovery is None:
-            return fast
-        if isinstance(self.discovery, BackgroundDiscovery):
-            return self.discovery.step(frame, fast)
-        if self.discovery.due(self._frame_count):
-            self.discovery.update(self.discovery_detector.detect(frame))
-        return self.discovery.combine(fast)
+        return fast if self.discovery is None else self.discovery.step(frame, fast, self._frame_count)
 
     def _to_classify(self, faces: Faces) -> np.ndarray:
         """(k,) int indices of the faces classified on this frame: all, or every track never read plus those read
@@ -245,7 +232,9 @@ class Recognizer:
         ids = faces.track_ids
         for k in chosen.tolist():
             self._readings[int(ids[k])] = (index, out[k].copy())
-        for k in np.setdiff1d(np.arange(len(faces)), chosen).tolist():
+        carried = np.ones(len(faces), bool)
+        carried[chosen] = False
+        for k in np.flatnonzero(carried).tolist():
             out[k] = self._readings[int(ids[k])][1]
         if len(self._readings) > 4 * max(len(faces), self.classify_limit):
             live = self.tracker.active_ids
@@ -268,13 +257,12 @@ class Recognizer:
         self._frame_count = 0
         self._readings.clear()
         if self.discovery is not None:
-            self.discovery.reset() if isinstance(self.discovery, BackgroundDiscovery) else self.discovery.clear()
+            self.discovery.reset()
 
     def close(self) -> None:
         self.detector.close()
-        if self.discovery_detector is not None:
-            if isinstance(self.discovery, BackgroundDiscovery):
-                self.discovery.wait()
+        if self.discovery is not None:
+            self.discovery.wait()  # a pass still running uses the detector
             self.discovery_detector.close()
 
     def __enter__(self) -> "Recognizer":

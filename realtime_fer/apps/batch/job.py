@@ -52,11 +52,10 @@ class JobSettings:
     def result_settings(self) -> dict:
         """The settings that change results, with ``--video``'s defaults filled in (compared on resume)."""
         from ..engine.modes import MODE_DEFAULTS
-        from ..engine.recognizer_setup import resolved
+        from ..engine.recognizer_setup import mode_discovery, resolved
 
         recognizer = resolved(self.recognizer, "video")
-        defaults = MODE_DEFAULTS["video"]
-        discovery = defaults.discovery if self.recognizer.detector is None else None  # --detector: that one alone
+        discovery = mode_discovery(self.recognizer, "video")
         return {"csv": self.csv, "jsonl": self.jsonl, "save_video": self.save_video,
                 "model": str(Path(recognizer.model).resolve()) if recognizer.model else "default",
                 "provider": recognizer.provider, "detector": recognizer.detector,
@@ -65,7 +64,7 @@ class JobSettings:
                 "detector_size": recognizer.detector_size, "min_size": recognizer.min_size,
                 "min_hits": recognizer.min_hits,
                 "discovery": dataclasses.asdict(discovery) if discovery is not None else None,
-                "classify_limit": defaults.classify_limit,
+                "classify_limit": MODE_DEFAULTS["video"].classify_limit,
                 "max_frames": self.max_frames, "hud": self.hud}
 
     def kinds(self) -> list[str]:

@@ -20,10 +20,11 @@ class DetectAhead:
     frame is detected; ``detections_for`` returns None for the others, which the loop
     processes with ``coast=True`` (tracks move on without a detection).
 
-    Discovery (``discovery=(slow detector, core.discovery.DiscoverySettings)``): on the detected frames that
-    ``DiscoveryCache.due`` picks (about every ``settings.every`` frames) the slow detector runs too, on the same
-    threads; ``detections_for`` then returns the fast faces plus the carried discovered ones
-    (``DiscoveryCache.combine``), the cache updated in frame order whatever order the threads finish in.
+    Discovery (``discovery``: the recognizer's ``core.discovery.InlineDiscovery``, whose slow detector and cache are
+    used here instead of in ``Recognizer.process``): on the detected frames that ``DiscoveryCache.due`` picks (about
+    every ``settings.every`` frames) the slow detector runs too, on the same threads; ``detections_for`` then returns
+    the fast faces plus the carried discovered ones (``DiscoveryCache.combine``), the cache updated in frame order
+    whatever order the threads finish in. ``Recognizer.reset()`` clears that same cache.
 
     Args:
         detector: the recognizer's detector (borrowed, not closed here).
@@ -44,11 +45,7 @@ class DetectAhead:
         self.last_detect_ms = 0.0
         self.every = max(int(every), 1)
         self._submitted = 0
-        self._slow, self._cache = None, None
-        if discovery is not None:
-            from ...core.discovery import DiscoveryCache
-
-            self._slow, self._cache = discovery[0], DiscoveryCache(discovery[1])
+        self._slow, self._cache = (discovery.detector, discovery.cache) if discovery is not None else (None, None)
 
     @property
     def active(self) -> bool:

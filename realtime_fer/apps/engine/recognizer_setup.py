@@ -27,6 +27,13 @@ def resolved(options: RecognizerOptions, mode: str) -> RecognizerOptions:
                    threads=options.threads if options.threads is not None else classifier_threads(mode))
 
 
+def mode_discovery(options: RecognizerOptions, mode: str):
+    """``mode``'s discovery passes (``core.presets.DiscoverySettings``), or None: none for the mode, or a
+    ``--detector`` named (that detector then runs alone). What the recognizer runs and what a batch manifest
+    compares."""
+    return MODE_DEFAULTS[mode].discovery if options.detector is None else None
+
+
 def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSettings = OFF):
     """A ``Recognizer`` of ``options`` with ``mode``'s defaults for whatever is None.
 
@@ -38,7 +45,7 @@ def open_recognizer(options: RecognizerOptions, mode: str, temporal: TemporalSet
     """
     from ...core.pipeline import Recognizer
 
-    discovery = MODE_DEFAULTS[mode].discovery if options.detector is None else None  # --detector: that one alone
+    discovery = mode_discovery(options, mode)
     options = resolved(options, mode)
     return Recognizer(Path(options.model) if options.model else None, provider=options.provider,
                       detector=options.detector, detector_range=options.detector_range,
@@ -76,6 +83,5 @@ def make_detect_ahead(recognizer, options: RecognizerOptions, mode: str):
     extra = [create_detector(options.detector, range=options.detector_range, min_confidence=options.min_confidence,
                              size=options.detector_size, provider=options.provider, min_size=options.min_size)
              for _ in range(workers - 1)]
-    discovery = getattr(recognizer, "discovery", None)
-    found_by = (recognizer.discovery_detector, discovery.settings) if discovery is not None else None
-    return DetectAhead(recognizer.detector, extra, every=options.detect_every, discovery=found_by)
+    return DetectAhead(recognizer.detector, extra, every=options.detect_every,
+                       discovery=getattr(recognizer, "discovery", None))
