@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import InputError
+from ...io.folder_walk import under
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
                             ".ts", ".mts", ".3gp"})
@@ -44,10 +45,6 @@ def _glob_root(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path(".")
 
 
-def _under(path: Path, folder: Path | None) -> bool:
-    return folder is not None and (path == folder or folder in path.parents)
-
-
 def _key(path: Path, root: Path) -> str:
     return path.relative_to(root).with_suffix("").as_posix()
 
@@ -68,7 +65,7 @@ def _from_list(list_file: Path) -> list[BatchInput]:
         path = Path(entry) if Path(entry).is_absolute() else list_file.parent / entry
         path = path.absolute()
         root = list_file.parent.absolute()
-        items.append(BatchInput(path, _key(path, root) if _under(path, root) else path.stem))
+        items.append(BatchInput(path, _key(path, root) if under(path, root) else path.stem))
     return items
 
 
@@ -102,7 +99,7 @@ def collect_inputs(arguments, out_dir: str | Path | None = None) -> list[BatchIn
             root = _glob_root(argument)
             matches = [Path(m) for m in sorted(glob.glob(argument, recursive=True))]
             matches = [m for m in matches if m.is_file() and m.suffix.lower() in VIDEO_SUFFIXES
-                       and not _under(m.absolute(), exclude)]
+                       and not under(m.absolute(), exclude)]
             if not matches:
                 raise InputError(f"batch input {argument}: expected a glob matching video files, got no match; "
                                  "quote the pattern and check it")
