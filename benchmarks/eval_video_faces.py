@@ -25,7 +25,6 @@ import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from realtime_fer.apps.engine.detect_eval import count_matches, load_boxes  # noqa: E402
+from realtime_fer.apps.engine.detect_eval import RecallResult, load_boxes, tally  # noqa: E402
 
 
 def letterbox(width: int, height: int, frame_w: int, frame_h: int) -> tuple[float, float, float]:
@@ -47,38 +46,19 @@ def map_boxes(boxes: np.ndarray, scale: float, dx: float, dy: float) -> np.ndarr
     return np.asarray(boxes, np.float32) * scale + np.array([dx, dy, dx, dy], np.float32)
 
 
-@dataclass(frozen=True)
-class VideoScore:
-    """One run on one set: ``found`` of ``faces`` on ``photos`` middle frames, ``unmatched`` detections there."""
-
-    photos: int
-    faces: int
-    found: int
-    unmatched: int
-
-    @property
-    def recall(self) -> float:
-        return self.found / max(self.faces, 1)
-
-    @property
-    def unmatched_per_photo(self) -> float:
-        return self.unmatched / max(self.photos, 1)
-
-
 def middle_frame(photo: int, frames_per_photo: int) -> int:
     """The index of photo ``photo``'s middle frame (0-based photos, each ``frames_per_photo`` frames long)."""
     return photo * frames_per_photo + frames_per_photo // 2
 
 
-def score(truths: list[np.ndarray], boxes_by_frame: dict[int, np.ndarray], frames_per_photo: int) -> VideoScore:
+def score(truths: list[np.ndarray], boxes_by_frame: dict[int, np.ndarray], frames_per_photo: int) -> RecallResult:
     """Match each photo's labelled boxes (frame pixels) with the boxes the run wrote on its middle frame
-    (``boxes_by_frame``: frame index -> (m, 4) xyxy; a frame missing there had no face)."""
-    faces = found = unmatched = 0
-    for photo, truth in enumerate(truths):
-        detected = boxes_by_frame.get(middle_frame(photo, frames_per_photo), np.zeros((0, 4), np.float32))
-        hits = count_matches(truth, detected)
-        faces, found, unmatched = faces + len(truth), found + hits, unmatched + len(detected) - hits
-    return VideoScore(len(truths), faces, found, unmatched)
+    (``boxes_by_frame``: frame index -> (m, 4) xyxy; a frame missing there had no face); ``images`` are the photos,
+    ``ms`` is 0 (the run's speed is its fps)."""
+    none = np.zeros((0, 4), np.float32)
+    pairs = ((truth, boxes_by_frame.get(middle_frame(photo, frames_per_photo), none))
+             for photo, truth in enumerate(truths))
+    return RecallResult(len(truths), *tally(pairs), 0.0)
 
 
 def read_jsonl(path: Path) -> dict[int, np.ndarray]:
@@ -176,11 +156,11 @@ def main() -> None:
         result = score(truths, read_jsonl(table), frames_per_photo)
         table.unlink()
         label = "group_photos" if name == "groups" else f"FDDB 01-05, every {args.fddb_every}"
-        print(f"| {label} | {result.photos} | {result.recall:.3f} ({result.found}/{result.faces}) | "
-              f"{result.unmatched_per_photo:.2f} | {fps:.1f} | {wall:.1f} |", flush=True)
+        print(f"| {label} | {result.images} | {result.recall:.3f} ({result.found}/{result.faces}) | "
+              f"{result.unmatched_per_image:.2f} | {fps:.1f} | {wall:.1f} |", flush=True)
         if args.json:
             with open(args.json, "a") as handle:
-                handle.write(json.dumps({"set": name, "options": options, "photos": result.photos,
+                handle.write(json.dumps({"set": name, "options": options, "photos": result.images,
                                          "faces": result.faces, "found": result.found, "unmatched": result.unmatched,
                                          "recall": round(result.recall, 4), "fps": fps, "wall_s": round(wall, 1),
                                          "fddb_every": args.fddb_every, "size": args.size}) + "\n")

@@ -35,8 +35,8 @@ def test_score_matches_on_each_photos_middle_frame_with_a_known_miss():
              3: np.array([[400, 100, 500, 200]], np.float32),  # photo 0's second face, but not on the middle frame
              7: np.zeros((0, 4), np.float32)}
     result = evf.score(truths, boxes, frames_per_photo=5)
-    assert (result.photos, result.faces, result.found, result.unmatched) == (2, 3, 1, 1)
-    assert result.recall == 1 / 3 and result.unmatched_per_photo == 0.5
+    assert (result.images, result.faces, result.found, result.unmatched) == (2, 3, 1, 1)
+    assert result.recall == 1 / 3 and result.unmatched_per_image == 0.5
     assert [evf.middle_frame(i, 5) for i in range(3)] == [2, 7, 12]
 
 

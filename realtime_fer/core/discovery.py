@@ -18,11 +18,10 @@ from __future__ import annotations
 import threading
 import time
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .faces import KEYPOINT_NAMES, Faces
 from .presets import DiscoverySettings
-from .track import iou_matrix
+from .track import assign, iou_matrix
 
 MERGE_IOU = 0.3
 """A discovered face overlapping a fast detection by this IoU (or with its centre inside it) is the same face."""
@@ -62,13 +61,8 @@ def pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n, 4), (m, 4) xyxy -> (n,) int: the box of ``b`` that each box of ``a`` is the same face as (``same_faces``),
     -1 for none; one to one (an optimal assignment, ties by IoU)."""
     which = np.full(len(a), -1, np.int64)
-    same, iou = _same_and_iou(a, b)
-    if not same.any():
-        return which
-    rows, cols = linear_sum_assignment(-(same * (1.0 + iou)))
-    for r, c in zip(rows, cols):
-        if same[r, c]:
-            which[r] = c
+    rows, cols = assign(*_same_and_iou(a, b))
+    which[rows] = cols
     return which
 
 

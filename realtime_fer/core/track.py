@@ -34,6 +34,16 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (inter / np.maximum(union, 1e-6)).astype(np.float32)
 
 
+def assign(allowed: np.ndarray, iou: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) int arrays of a one-to-one assignment of the (n, m) ``allowed`` pairs: as many pairs as
+    possible, ties broken by the larger IoU (``iou``, (n, m)); only allowed pairs are returned."""
+    if not allowed.any():
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    rows, cols = linear_sum_assignment(-(allowed * (1.0 + iou)))
+    keep = allowed[rows, cols]
+    return rows[keep], cols[keep]
+
+
 @dataclass
 class _Track:
     track_id: int

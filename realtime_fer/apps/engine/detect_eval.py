@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
-from ...core.track import iou_matrix
+from ...core.track import assign, iou_matrix
 
 MIN_IOU = 0.3
 AREA_RATIO = (0.2, 2.5)
@@ -43,10 +42,17 @@ def match_ok(truth: np.ndarray, found: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def count_matches(truth: np.ndarray, found: np.ndarray) -> int:
     """How many labelled faces a one-to-one assignment of detections finds (the most possible, ties by IoU)."""
     ok, iou = match_ok(np.asarray(truth, np.float32).reshape(-1, 4), np.asarray(found, np.float32).reshape(-1, 4))
-    if not ok.any():
-        return 0
-    rows, cols = linear_sum_assignment(-(ok * (1.0 + iou)))
-    return int(ok[rows, cols].sum())
+    return len(assign(ok, iou)[0])
+
+
+def tally(pairs) -> tuple[int, int, int]:
+    """(labelled faces, found, unmatched detections) over ``pairs`` of ((n, 4) labelled, (m, 4) detected) xyxy
+    boxes, each pair matched by ``count_matches``."""
+    faces = found = unmatched = 0
+    for truth, detected in pairs:
+        hits = count_matches(truth, detected)
+        faces, found, unmatched = faces + len(truth), found + hits, unmatched + len(detected) - hits
+    return faces, found, unmatched
 
 
 def load_boxes(labels_csv: str | Path) -> OrderedDict[Path, np.ndarray]:
@@ -84,18 +90,20 @@ def measure_recall(detector, images: OrderedDict, every: int = 1) -> RecallResul
     """Run ``detector`` (``detect(bgr) -> Faces``) on every ``every``-th image of ``load_boxes``'s mapping."""
     import cv2
 
-    faces = found = unmatched = 0
     times = []
     chosen = list(images.items())[::every]
-    for path, truth in chosen:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if image is None:
-            raise FileNotFoundError(f"{path}: expected an image, got nothing readable")
-        start = time.perf_counter()
-        detections = detector.detect(image)
-        times.append((time.perf_counter() - start) * 1000.0)
-        hits = count_matches(truth, detections.boxes)
-        faces, found, unmatched = faces + len(truth), found + hits, unmatched + len(detections) - hits
+
+    def detected():
+        for path, truth in chosen:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise FileNotFoundError(f"{path}: expected an image, got nothing readable")
+            start = time.perf_counter()
+            boxes = detector.detect(image).boxes
+            times.append((time.perf_counter() - start) * 1000.0)
+            yield truth, boxes
+
+    faces, found, unmatched = tally(detected())
     return RecallResult(len(chosen), faces, found, unmatched, float(np.median(times)) if times else 0.0)
 
 
