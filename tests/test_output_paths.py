@@ -198,3 +198,20 @@ def test_an_interrupted_run_still_keeps_its_outputs(tmp_path):
             raise ValueError("a failure")
     assert not (tmp_path / "other.csv").exists()
     assert os.listdir(tmp_path) == ["faces.csv"]
+
+
+def test_remove_outputs_deletes_the_files_then_the_empty_folders_it_made(tmp_path):
+    from realtime_fer.io.output_paths import remove_outputs
+
+    kept = tmp_path / "kept.txt"
+    kept.write_text("not written by the run\n")
+    made = [tmp_path / "out", tmp_path / "out" / "a", tmp_path / "out" / "a" / "b", tmp_path / "busy"]
+    for folder in made:
+        folder.mkdir(exist_ok=True)
+    written = [tmp_path / "out" / "a" / "b" / "x.png", tmp_path / "out" / "y.json", tmp_path / "busy" / "z.csv"]
+    for path in written:
+        path.write_text("x")
+    (tmp_path / "busy" / "other.txt").write_text("not written by the run\n")
+    remove_outputs(written, made)  # the shallowest folder first: removal must go deepest first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy", "kept.txt"]
+    assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["other.txt"]

@@ -8,7 +8,7 @@ permission bits do not tell: root may write anywhere the bits forbid, but not in
 read-only mount or ``/proc``.
 
 ``remove_output(path)`` deletes what a failed run left at ``path`` (a file or a link; never a folder or a
-device).
+device); ``remove_outputs(paths, made_folders)`` deletes all a failed run wrote, then the folders it made.
 """
 
 from __future__ import annotations
@@ -67,5 +67,17 @@ def remove_output(path: str | Path) -> None:
     if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
         try:
             os.unlink(path)
+        except OSError:
+            pass
+
+
+def remove_outputs(paths, made_folders=()) -> None:
+    """Delete the files a failed run wrote (``remove_output`` each of ``paths``), then each of ``made_folders`` (the
+    folders it created) that is left empty, the deepest first."""
+    for path in paths:
+        remove_output(path)
+    for folder in sorted(set(map(Path, made_folders)), key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
         except OSError:
             pass

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..core.faces import FrameResult
+from .output_paths import remove_outputs
 
 _STOP = object()
 
@@ -346,8 +347,7 @@ class ImageSink:
         self.target = check_output(target, overwrite, folder=folder)
         self.folder, self.overwrite = folder, overwrite
         self.files_written: list[Path] = []
-        self._made_folder = folder and not self.target.is_dir()
-        self._made_folders: list[Path] = []
+        self._made_folders: list[Path] = [self.target] if folder and not self.target.is_dir() else []
         if folder:
             self.target.mkdir(parents=True, exist_ok=True)
 
@@ -391,17 +391,8 @@ class ImageSink:
     def discard(self) -> None:
         """Delete the images written so far (and the folder, when this sink made it and it is left empty): the
         run failed, so they are not a result."""
-        from .output_paths import remove_output
-
-        for path in self.files_written:
-            remove_output(path)
+        remove_outputs(self.files_written, self._made_folders)
         self.files_written = []
-        made = self._made_folders + ([self.target] if self._made_folder else [])
-        for folder in sorted(set(made), key=lambda p: len(p.parts), reverse=True):  # the deepest first
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
 
     def __enter__(self):
         return self

@@ -68,10 +68,11 @@ def _html(summary: dict) -> str:
 
 def write_photo_report(csv_path: str | Path, out: Path) -> dict:
     """Write ``out``/summary.json and report.html for a photos CSV (``out`` checked by the caller); the summary.
-    A failed write deletes what it wrote."""
-    from ...io.output_paths import remove_output
+    A failed write deletes what it wrote, and ``out`` when it made it."""
+    from ...io.output_paths import remove_outputs
 
     summary = summarize_photos(csv_path)
+    made = [] if out.is_dir() else [out]
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     try:
@@ -79,7 +80,6 @@ def write_photo_report(csv_path: str | Path, out: Path) -> dict:
             written.append(out / name)
             written[-1].write_text(text, encoding="utf-8")
     except Exception:
-        for path in written:
-            remove_output(path)
+        remove_outputs(written, made)
         raise
     return summary

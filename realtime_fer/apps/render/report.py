@@ -237,18 +237,8 @@ def write_report(csv_path: str | Path, out_dir: str | Path) -> dict:
         written.append(out / "report.html")
         written[-1].write_text(_html(summary, images, Path(csv_path).name), encoding="utf-8")
     except Exception:
-        _remove(written, out if made else None)
+        from ...io.output_paths import remove_outputs
+
+        remove_outputs(written, [out] if made else [])
         raise
     return summary
-
-
-def _remove(paths: list[Path], folder: Path | None) -> None:
-    from ...io.output_paths import remove_output
-
-    for path in paths:
-        remove_output(path)
-    if folder is not None:
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
