@@ -125,10 +125,28 @@ def test_the_page_streams_the_camera_and_draws_faces(server, browser, tmp_path):
         return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data);""")
     colour = browser.execute_script("""
         const labels = window.fer.state.hello.labels, i = labels.indexOf(window.fer.state.faces[0].label);
-        return ["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4", "#46f0f0", "#f032e6"][i % 8];""")
+        return window.fer.COLORS[i % window.fer.COLORS.length];""")
     assert pixel[:3] == [int(colour[k:k + 2], 16) for k in (1, 3, 5)] and pixel[3] == 255
     shot = artefact_dir(tmp_path) / "serve-browser-camera.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_the_page_keeps_streaming_after_the_server_closed_its_stream(server, browser):
+    import asyncio
+
+    browser.get(f"{server.url}/?token={TOKEN}")
+    browser.find_element("id", "camera").click()
+    wait_for(browser, "return window.fer.state.replies >= 5")
+    hub, loop = server.app.state.hub, server.app.state.loop
+
+    async def close_streams():  # what a server-side failure does; the page reconnects after 2 s
+        await asyncio.gather(*(s.close(1011, "test: closed by the server") for s in list(hub.streams)))
+
+    asyncio.run_coroutine_threadsafe(close_streams(), loop).result(5.0)
+    wait_for(browser, "return !window.fer.state.connected", 10.0)
+    before = browser.execute_script("return window.fer.state.replies")
+    # the new connection counts its frames from 0 again: replies must go on (not stall on the old numbers)
+    wait_for(browser, f"const s = window.fer.state; return s.connected && s.replies >= {before + 10}", 60.0)
 
 
 def test_a_photo_chosen_on_the_page_is_analyzed(server, browser, astronaut, tmp_path):

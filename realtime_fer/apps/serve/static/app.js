@@ -11,7 +11,7 @@
   const state = { connected: false, hello: null, sent: 0, replies: 0, errors: 0, dropped: 0, rttMs: null,
                   fps: null, serverMs: null, faces: [], lastReply: null, lastError: null, mode: "idle",
                   drawn: 0, photo: null };
-  window.fer = { state };
+  window.fer = { state, COLORS };
   let ws = null, stream = null, inFlight = new Map(), replyTimes = [], lastSend = 0, labels = [];
   const grab = document.createElement("canvas"), grabCtx = grab.getContext("2d");
   stage.classList.add("idle");
@@ -35,7 +35,12 @@
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => { state.connected = true; setStatus("connected", true); };
+    ws.onopen = () => {  // the server counts seq from 0 on each connection: so does the page
+      state.connected = true;
+      state.sent = 0;
+      inFlight.clear();
+      setStatus("connected", true);
+    };
     ws.onclose = (event) => {
       state.connected = false;
       setStatus(`closed (${event.code}${event.reason ? ": " + event.reason : ""})`, false);
@@ -76,10 +81,12 @@
     grab.width = Math.round(video.videoWidth * scale);
     grab.height = Math.round(video.videoHeight * scale);
     grabCtx.drawImage(video, 0, 0, grab.width, grab.height);
-    const seq = state.sent++;
+    const seq = state.sent++, socket = ws;
     inFlight.set(seq, now);
-    grab.toBlob((blob) => { if (ws.readyState === WebSocket.OPEN) ws.send(blob); else inFlight.delete(seq); },
-                "image/jpeg", 0.8);
+    grab.toBlob((blob) => {
+      if (socket === ws && socket.readyState === WebSocket.OPEN) socket.send(blob);
+      else if (socket === ws) inFlight.delete(seq);
+    }, "image/jpeg", 0.8);
   }
 
   function draw(faces, width, height, image) {
