@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import errno
 import io
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 from ..core.faces import DEFAULT_FPS
 from ..errors import InputError
 from .av_reader import require_av
+from .output_paths import CAUSES, cause_of, remove_output
 
 DEFAULT_CODEC = "libx264"
 CODEC_BY_SUFFIX = {".mp4": DEFAULT_CODEC, ".m4v": DEFAULT_CODEC, ".mov": DEFAULT_CODEC, ".mkv": DEFAULT_CODEC,
@@ -124,15 +124,8 @@ def resolve_codec(codec: str | None, path: str | Path, provider: str | None = No
     return codec
 
 
-FILE_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENOSPC,
-               errno.EDQUOT)
-"""OSError numbers that blame the output's place (permissions, a read-only disk, a missing folder), not the codec."""
-
-
 def _error(path, what: str, exc: BaseException) -> InputError:
-    if isinstance(exc, OSError) and exc.errno in FILE_ERRNOS:  # the place, not the encoder
-        from .output_paths import cause_of
-
+    if isinstance(exc, OSError) and exc.errno in CAUSES:  # the place, not the encoder
         return InputError(f"output video {path}: expected a place it can write a file, got {cause_of(exc)}; "
                           "choose another output path")
     return InputError(f"output video {path}: expected {what}, got {type(exc).__name__}: {str(exc)[:200]}; "
@@ -381,8 +374,6 @@ class AvVideoWriter:
         self._abandon()
 
     def _abandon(self) -> None:
-        from .output_paths import remove_output
-
         container, self.container = self.container, None
         try:
             if container is not None:

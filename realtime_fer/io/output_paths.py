@@ -21,8 +21,10 @@ from pathlib import Path
 
 CAUSES = {errno.EACCES: "permission denied", errno.EPERM: "operation not permitted (a locked or immutable folder)",
           errno.EROFS: "read-only file system", errno.ENOTDIR: "not a folder", errno.ENOENT: "a folder where files cannot be created",
-          errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded"}
-"""The causes an unwritable place gives, in the words the error messages use."""
+          errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+          errno.EISDIR: "a folder where the file should be"}
+"""The causes an unwritable place gives (OSError numbers that blame the place, not the data or the encoder), in the
+words the error messages use."""
 
 
 def cause_of(exc: OSError) -> str:

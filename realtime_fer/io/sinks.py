@@ -36,7 +36,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..core.faces import FrameResult
-from .output_paths import remove_outputs
+from .output_paths import remove_output, remove_outputs, writable_problem
 
 _STOP = object()
 
@@ -79,8 +79,6 @@ def check_output(path: str | Path, overwrite: bool, *, folder: bool = False, inp
 
 
 def _check_writable(path: Path, folder: bool = False, label: str | None = None) -> None:
-    from .output_paths import writable_problem
-
     problem = writable_problem(path, folder=folder)
     if problem is not None:
         what = "a folder it can write into" if folder else "a place it can write a file"
@@ -160,8 +158,6 @@ class _TableSink:
 
     def discard(self) -> None:
         """Close and delete the file: the run failed, so its rows are not a result."""
-        from .output_paths import remove_output
-
         try:
             self.close()
         except OSError:
