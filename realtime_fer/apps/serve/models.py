@@ -2,15 +2,17 @@
 
 * ``stream``: a ``Recognizer`` with ``--camera``'s defaults (``engine.recognizer_setup.open_recognizer(..,
   "camera")``). It never sees a frame itself: each WebSocket gets a ``StreamState`` holding a twin of it
-  (``stream_twin``) that shares its classifier and detector (the ONNX Runtime sessions and the MediaPipe
-  graph, loaded once) but has its own tracker, frame count and live temporal stage.
+  (``stream_twin``) that shares its classifier, detector and discovery detector (the ONNX Runtime sessions and
+  the MediaPipe graph, loaded once) but has its own tracker, frame count and live temporal stage.
 * ``still``: a ``Recognizer`` with ``--image``'s defaults, run for /v1/analyze through the same loop
   ``--image`` runs (``engine.loop.run``, tracks forgotten before each image), so a photo gets the same
   result either way.
 
-Every recognition runs on one worker thread (``Recognizers.pool``), so the shared detectors and sessions are only
-ever used from one thread, at most one job per open stream or analyze request waits for it (never an
-unbounded queue), and the event loop stays free for I/O. On a 2-core CPU a second worker would only compete with
+Every recognition runs on one worker thread (``Recognizers.pool``): at most one job per open stream or analyze
+request waits for it (never an unbounded queue), and the event loop stays free for I/O. The shared detectors and
+sessions are called from that thread, and the discovery detector also from each twin's own discovery thread
+(``core.discovery`` runs its CenterFace passes beside the frames), as in ``--camera``; ONNX Runtime sessions may
+be run from several threads at once. On a 2-core CPU a second worker would only compete with
 the classifier's second thread (``--camera``'s default on 2 cores).
 """
 
@@ -46,10 +48,13 @@ def face_rows(result: FrameResult) -> list[dict]:
 
 
 def stream_twin(base):
-    """A ``Recognizer`` sharing ``base``'s classifier and detector and owning a fresh copy of everything else
-    (tracker, frame count, its own temporal stage). Never ``close()`` a twin: that would close the shared
-    detector; ``base`` is closed once, by its owner."""
+    """A ``Recognizer`` sharing ``base``'s classifier, detector and discovery detector (when it has one) and owning
+    a fresh copy of everything else (tracker, frame count, its own temporal stage). Never ``close()`` a twin: that
+    would close the shared detectors; ``base`` is closed once, by its owner."""
     shared = {id(base.classifier): base.classifier, id(base.detector): base.detector}
+    discovery = getattr(base, "discovery_detector", None)
+    if discovery is not None:
+        shared[id(discovery)] = discovery
     twin = copy.deepcopy(base, memo=shared)
     twin.reset()
     return twin
@@ -59,21 +64,17 @@ def stream_twin(base):
 class StreamState:
     """What one WebSocket stream remembers between frames: its recognizer twin and live temporal stage.
 
-    Use ``step`` only on ``Recognizers.pool``'s thread.
+    Call ``step`` and ``reset`` only on ``Recognizers.pool``'s thread (one frame of a stream at a time).
     """
 
     recognizer: object
     stage: object
-    frames: int = 0
-    faces: int = 0
 
     def step(self, image: np.ndarray, index: int, time_ms: float) -> FrameResult:
         """Recognize one (H, W, 3) uint8 BGR frame and filter it in the stream's live stage (what ``--camera``'s
         loop does per frame); the shown ``FrameResult``."""
         result = self.recognizer.process(image, index=index, time_ms=time_ms)
         (shown,) = self.stage.push(result, self.recognizer.tracker.active_ids)
-        self.frames += 1
-        self.faces += len(shown.faces)
         return shown
 
     def reset(self) -> None:
@@ -123,7 +124,8 @@ def detector_files(detector: str, detector_range: str) -> list[Path]:
 class Recognizers:
     """The stream and still recognizers of a server, their worker thread and what /v1/info says about them.
 
-    Build with ``Recognizers.open(stream_options, still_options)``; ``close()`` when the server stops.
+    Build with ``Recognizers.open(stream_options, still_options)`` (it computes ``info``, the models' sha256
+    included, once: before the server runs, not on its event loop); ``close()`` when the server stops.
     """
 
     stream: object
@@ -131,7 +133,8 @@ class Recognizers:
     stream_options: RunOptions
     still_options: RunOptions
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="fer-recognize"))
-    _info: dict | None = None
+    info: dict = field(default_factory=dict)
+    """Version, provider and, per role, the models with their sha256 (what /v1/info shows)."""
 
     @classmethod
     def open(cls, stream_options: RunOptions | None = None, still_options: RunOptions | None = None) -> "Recognizers":
@@ -153,7 +156,9 @@ class Recognizers:
         except BaseException:
             stream.close()
             raise
-        return cls(stream, still, stream_options, still_options)
+        models = cls(stream, still, stream_options, still_options)
+        models.info = models._describe()
+        return models
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -174,13 +179,10 @@ class Recognizers:
             hooks=Hooks(on_frame=lambda _frame, result, _stats: shown.append(result)), reset_each_frame=True)
         return shown[0]
 
-    def info(self) -> dict:
-        """Version, provider and, per role, the models with their sha256 (computed once)."""
-        if self._info is None:
-            self._info = {"version": __version__, "provider": self.stream.provider, "labels": list(self.labels),
-                          "stream": self._role(self.stream, self.stream_options, "camera"),
-                          "still": self._role(self.still, self.still_options, "image")}
-        return self._info
+    def _describe(self) -> dict:
+        return {"version": __version__, "provider": self.stream.provider, "labels": list(self.labels),
+                "stream": self._role(self.stream, self.stream_options, "camera"),
+                "still": self._role(self.still, self.still_options, "image")}
 
     def _role(self, recognizer, options: RunOptions, mode: str) -> dict:
         settings = resolved(options.recognizer, mode)
