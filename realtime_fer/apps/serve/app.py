@@ -24,7 +24,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ... import __version__
-from .guard import BodyTooLarge, Guard, request_token
+from .guard import Guard, error_body, request_token
 from .images import ImageRejected, decode_image
 from .limits import ServeOptions
 from .models import Recognizers, face_rows
@@ -67,7 +67,7 @@ def create_app(models: Recognizers, options: ServeOptions) -> FastAPI:
 
     @app.get("/v1/info", summary="Version, provider, models with their sha256, limits")
     async def info():
-        return {**models.info(), "limits": options.limits(), "streams": len(hub.streams),
+        return {**models.info, "limits": options.limits(), "streams": len(hub.streams),
                 "streams_refused": hub.refused}
 
     @app.post("/v1/analyze", summary="One photo (JPEG/PNG bytes, or multipart with one file) -> its faces",
@@ -83,11 +83,6 @@ def create_app(models: Recognizers, options: ServeOptions) -> FastAPI:
     async def docs(request: Request):
         return HTMLResponse(_docs_page(app.openapi(), request_token(request.scope) if options.token else None),
                             headers=PAGE_HEADERS)
-
-    @app.exception_handler(BodyTooLarge)
-    async def too_large(_request: Request, _exc: BodyTooLarge):  # a body without Content-Length grew too big
-        return _error(413, "too_large", f"request body: expected at most {options.max_bytes} bytes, got more; send "
-                                        "a smaller image or raise the server's --max-bytes")
 
     _add_middleware(app, options)
     return app
@@ -107,8 +102,7 @@ def _add_page_routes(app: FastAPI, options: ServeOptions) -> None:
     @app.get("/static/{name}", include_in_schema=False)
     async def static(name: str):
         if name not in STATIC:  # fixed names only: nothing is looked up on disk by a request
-            return JSONResponse({"error": "not_found", "message": f"static file: expected one of {sorted(STATIC)}, "
-                                 f"got {name!r}"}, 404)
+            return _error(404, "not_found", f"static file: expected one of {sorted(STATIC)}, got {name!r}")
         return Response(files[name], media_type=STATIC[name], headers=PAGE_HEADERS)
 
 
@@ -124,7 +118,7 @@ def _add_middleware(app: FastAPI, options: ServeOptions) -> None:
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status)
+    return JSONResponse(error_body(code, message), status)
 
 
 async def _image_bytes(request: Request) -> bytes:
@@ -141,11 +135,15 @@ async def _image_bytes(request: Request) -> bytes:
 
 
 async def _analyze(request: Request, models: Recognizers, options: ServeOptions):
+    """A photo's reply. Its ``max_analyze`` slot is held until its recognition is done, also after a 504: a photo
+    that timed out still waits for (or runs on) the worker thread, and the next ones must not queue up behind it
+    without bound."""
     state = request.app.state
     if state.analyzing >= options.max_analyze:
         return _error(503, "busy", f"analyze: expected at most {options.max_analyze} photos in progress, got one "
                                    "more; try again shortly")
     state.analyzing += 1
+    job = None
     try:
         started = time.perf_counter()
         try:
@@ -155,6 +153,7 @@ async def _analyze(request: Request, models: Recognizers, options: ServeOptions)
             return JSONResponse(exc.as_json(), exc.status)
         decoded = time.perf_counter()
         job = asyncio.get_running_loop().run_in_executor(models.pool, models.analyze, image)
+        job.add_done_callback(lambda _job: _release(state))
         try:
             result = await asyncio.wait_for(asyncio.shield(job), options.frame_timeout_s)
         except (asyncio.TimeoutError, TimeoutError):
@@ -166,7 +165,12 @@ async def _analyze(request: Request, models: Recognizers, options: ServeOptions)
                 "timings_ms": {"decode": round((decoded - started) * 1e3, 3),
                                "recognize": round((done - decoded) * 1e3, 3)}}
     finally:
-        state.analyzing -= 1
+        if job is None:  # refused or failed before recognition: the slot is free now
+            _release(state)
+
+
+def _release(state) -> None:
+    state.analyzing -= 1
 
 
 def _docs_page(spec: dict, token: str | None) -> str:

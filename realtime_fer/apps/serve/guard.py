@@ -15,7 +15,7 @@
 
 A refused WebSocket handshake is answered with the same HTTP status and JSON body where the server supports the
 ASGI WebSocket denial response (uvicorn and Starlette's test client do), else accepted and closed at once with
-code 1008 and the reason.
+code 1008 (``CLOSE_POLICY``; the stream limit: 1013, shutting down: 1001) and the reason.
 """
 
 from __future__ import annotations
@@ -34,8 +34,14 @@ class BodyTooLarge(Exception):
     """A request body grew past the limit while it was read."""
 
 
-def refusal_body(code: str, message: str) -> bytes:
-    return json.dumps({"error": code, "message": message}).encode()
+def error_body(code: str, message: str) -> dict:
+    """The JSON body of every error the server answers: ``{"error": CODE, "message": ONE_LINE}``."""
+    return {"error": code, "message": message}
+
+
+def too_large_message(limit: int, got: str) -> str:
+    return f"request body: expected at most {limit} bytes, got {got}; send a smaller image or raise the server's " \
+           "--max-bytes"
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -111,8 +117,7 @@ class Guard:
         limit = self.options.max_bytes
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            return await refuse(scope, receive, send, 413, "too_large", f"request body: expected at most {limit} "
-                                f"bytes, got {length}; send a smaller image or raise the server's --max-bytes")
+            return await refuse(scope, receive, send, 413, "too_large", too_large_message(limit, length))
         seen = 0
         started = False
 
@@ -136,13 +141,14 @@ class Guard:
         except BodyTooLarge:
             if started:
                 raise
-            await refuse(scope, receive, send, 413, "too_large", f"request body: expected at most {limit} bytes, "
-                         f"got more; send a smaller image or raise the server's --max-bytes")
+            await refuse(scope, receive, send, 413, "too_large", too_large_message(limit, "more"))
 
 
-async def refuse(scope, receive, send, status: int, code: str, message: str) -> None:
-    """Answer an HTTP request, or refuse a WebSocket handshake, with ``status`` and a JSON error body."""
-    body = refusal_body(code, message)
+async def refuse(scope, receive, send, status: int, code: str, message: str,
+                 close_code: int = CLOSE_POLICY) -> None:
+    """Answer an HTTP request, or refuse a WebSocket handshake, with ``status`` and a JSON error body (a handshake
+    where the server has no HTTP denial response: accepted, then closed with ``close_code`` and the message)."""
+    body = json.dumps(error_body(code, message)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
@@ -157,4 +163,5 @@ async def refuse(scope, receive, send, status: int, code: str, message: str) -> 
         await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
         await send({"type": "websocket.http.response.body", "body": body})
     else:
-        await send({"type": "websocket.close", "code": CLOSE_POLICY, "reason": message[:120]})
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": close_code, "reason": message[:120]})

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .guard import error_body
+
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -34,7 +36,7 @@ class ImageRejected(Exception):
         return self.message
 
     def as_json(self) -> dict:
-        return {"error": self.code, "message": self.message}
+        return error_body(self.code, self.message)
 
 
 def image_kind(data: bytes) -> str | None:
@@ -114,11 +116,16 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> np.ndarray:
     Raises:
         ImageRejected: not JPEG/PNG, over ``max_bytes`` or ``max_pixels``, truncated, or undecodable.
     """
+    return decode_checked(data, *check_image(data, max_bytes, max_pixels))
+
+
+def decode_checked(data: bytes, kind: str, width: int, height: int) -> np.ndarray:
+    """``data`` that passed ``check_image`` (which gave ``kind``, ``width``, ``height``) -> (H, W, 3) uint8 BGR;
+    ImageRejected when it does not decode."""
     import cv2
 
     from ...io.sources import to_bgr
 
-    kind, width, height = check_image(data, max_bytes, max_pixels)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise ImageRejected("bad_image", 400, f"image: expected a decodable {kind.upper()} of {width}x{height}, got "

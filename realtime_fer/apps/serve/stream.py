@@ -18,14 +18,13 @@ import json
 import time
 
 from ... import __version__
-from .images import ImageRejected, check_image, decode_image
+from .guard import CLOSE_POLICY, error_body, refuse
+from .images import ImageRejected, check_image, decode_checked
 from .limits import ServeOptions
 from .models import Recognizers, face_rows
 
 CLOSE_GOING_AWAY = 1001
 """The server is shutting down."""
-CLOSE_POLICY = 1008
-"""A handshake parameter is wrong (where no HTTP denial response is possible)."""
 CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013
 """The stream limit is reached (where no HTTP denial response is possible)."""
@@ -87,13 +86,7 @@ class StreamHub:
             self.reserved -= 1
 
     async def _deny(self, websocket, status: int, close_code: int, code: str, message: str) -> None:
-        from fastapi.responses import JSONResponse
-
-        if "websocket.http.response" in websocket.scope.get("extensions", {}):
-            await websocket.send_denial_response(JSONResponse({"error": code, "message": message}, status))
-        else:
-            await websocket.accept()
-            await websocket.close(close_code, message[:120])
+        await refuse(websocket.scope, websocket.receive, websocket.send, status, code, message, close_code)
 
     async def close_all(self, code: int = CLOSE_GOING_AWAY, reason: str = "server shutting down") -> None:
         """Refuse new streams and close the open ones with ``code`` and ``reason``."""
@@ -107,11 +100,13 @@ class Stream:
     def __init__(self, websocket, models: Recognizers, options: ServeOptions, fps: float | None):
         self.ws, self.models, self.options, self.fps = websocket, models, options, fps
         self.state = models.new_stream()
-        self.mailbox: tuple[int, bytes, int, float] | None = None  # seq, data, pixels, arrival
+        self.mailbox: tuple[int, int, bytes, tuple[str, int, int], float] | None = None
+        """seq, frame index, data, (kind, width, height) from ``check_image``, arrival (perf_counter s)."""
         self.ready = asyncio.Event()
         self.dropped = self.dropped_total = 0
         self.reset_requested = False
-        self.seq = 0
+        self.seq = 0  # every message
+        self.frames = 0  # the accepted frames (the frame index, and the time with ?fps=)
         self.closed = False
         self.send_lock = asyncio.Lock()
         self.started = time.perf_counter()
@@ -146,14 +141,15 @@ class Stream:
 
     async def _on_frame(self, seq: int, data: bytes) -> None:
         try:
-            _, width, height = check_image(data, self.options.max_bytes, self.options.max_pixels)
+            header = check_image(data, self.options.max_bytes, self.options.max_pixels)
         except ImageRejected as exc:
             await self.send({"type": "error", "seq": seq, **exc.as_json()})
             return
         if self.mailbox is not None:
             self.dropped += 1
             self.dropped_total += 1
-        self.mailbox = (seq, data, width * height, time.perf_counter())
+        index, self.frames = self.frames, self.frames + 1
+        self.mailbox = (seq, index, data, header, time.perf_counter())
         self.ready.set()
 
     async def _on_text(self, seq: int, text: str) -> None:
@@ -168,10 +164,9 @@ class Stream:
         if isinstance(command, dict) and command.get("op") == "ping":
             await self.send({"type": "pong", "seq": seq})
             return
-        await self.send({"type": "error", "seq": seq, "error": "wrong_message_type",
-                         "message": "message: expected a binary JPEG/PNG frame or the text command "
-                                    "{\"op\": \"reset\"} or {\"op\": \"ping\"}, got other text; send frames as binary "
-                                    "messages"})
+        await self.send({"type": "error", "seq": seq, **error_body(
+            "wrong_message_type", "message: expected a binary JPEG/PNG frame or the text command {\"op\": \"reset\"} "
+                                  "or {\"op\": \"ping\"}, got other text; send frames as binary messages")})
 
     async def _process_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -180,20 +175,20 @@ class Stream:
             self.ready.clear()
             if self.mailbox is None:
                 continue
-            (seq, data, pixels, received), self.mailbox = self.mailbox, None
+            (seq, index, data, header, received), self.mailbox = self.mailbox, None
             dropped, self.dropped = self.dropped, 0
             taken = time.perf_counter()
-            payload, decode_s = data, 0.0
-            if pixels > INLINE_DECODE_PIXELS:  # decoded apart, not holding the other streams up
+            payload, decode_s = (data, header), 0.0
+            if header[1] * header[2] > INLINE_DECODE_PIXELS:  # decoded apart, not holding the other streams up
                 try:
-                    payload = await asyncio.to_thread(self._decode, data)
+                    payload = await asyncio.to_thread(decode_checked, data, *header)
                 except ImageRejected as exc:
                     await self.send({"type": "error", "seq": seq, "dropped": dropped, **exc.as_json()})
                     continue
                 decode_s = time.perf_counter() - taken
-            time_ms = seq * 1000.0 / self.fps if self.fps else (received - self.started) * 1e3
+            time_ms = index * 1000.0 / self.fps if self.fps else (received - self.started) * 1e3
             reset, self.reset_requested = self.reset_requested, False
-            job = loop.run_in_executor(self.models.pool, self._recognize, payload, seq, time_ms, reset)
+            job = loop.run_in_executor(self.models.pool, self._recognize, payload, index, time_ms, reset)
             outcome = await self._wait(job, seq, dropped)
             if outcome is None:
                 continue
@@ -206,18 +201,15 @@ class Stream:
                              "timings_ms": {"wait": _ms(taken - received), "decode": _ms(decode_s),
                                             "recognize": _ms(done - taken - decode_s), "server": _ms(done - received)}})
 
-    def _decode(self, data: bytes):
-        return decode_image(data, self.options.max_bytes, self.options.max_pixels)
-
-    def _recognize(self, payload, seq: int, time_ms: float, reset: bool):
-        """On the recognizer thread: decode ``payload`` when it is still bytes, then recognize; ((H, W), the shown
-        FrameResult, seconds spent decoding)."""
+    def _recognize(self, payload, index: int, time_ms: float, reset: bool):
+        """On the recognizer thread: decode ``payload`` when it is still (bytes, check_image's header), then
+        recognize frame ``index``; ((H, W), the shown FrameResult, seconds spent decoding)."""
         start = time.perf_counter()
-        image = self._decode(payload) if isinstance(payload, bytes) else payload
+        image = decode_checked(payload[0], *payload[1]) if isinstance(payload, tuple) else payload
         decode_s = time.perf_counter() - start
         if reset:
             self.state.reset()
-        return image.shape[:2], self.state.step(image, seq, time_ms), decode_s
+        return image.shape[:2], self.state.step(image, index, time_ms), decode_s
 
     async def _wait(self, job, seq: int, dropped: int):
         """The job's result, or None after an error reply (a frame over the timeout, a failure in recognition)."""
@@ -226,14 +218,14 @@ class Stream:
         except ImageRejected as exc:  # decoded on the recognizer thread
             await self.send({"type": "error", "seq": seq, "dropped": dropped, **exc.as_json()})
         except (asyncio.TimeoutError, TimeoutError):
-            await self.send({"type": "error", "seq": seq, "dropped": dropped, "error": "frame_timeout",
-                             "message": f"frame: expected a result within {self.options.frame_timeout_s:g} s, got "
-                                        "none (the server is overloaded); send fewer or smaller frames"})
+            await self.send({"type": "error", "seq": seq, "dropped": dropped, **error_body(
+                "frame_timeout", f"frame: expected a result within {self.options.frame_timeout_s:g} s, got none (the "
+                                 "server is overloaded); send fewer or smaller frames")})
             with contextlib.suppress(Exception):
                 await job  # one frame at a time per stream, even after a timeout
         except Exception as exc:  # noqa: BLE001 - one bad frame must not end the stream
-            await self.send({"type": "error", "seq": seq, "dropped": dropped, "error": "internal",
-                             "message": f"frame: recognition failed ({type(exc).__name__}: {exc})"[:300]})
+            await self.send({"type": "error", "seq": seq, "dropped": dropped, **error_body(
+                "internal", f"frame: recognition failed ({type(exc).__name__}: {exc})"[:300])})
         return None
 
     async def send(self, payload: dict) -> None:
