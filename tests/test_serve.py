@@ -69,11 +69,15 @@ def test_stream_gives_the_camera_modes_rows_frame_by_frame(client, face_video):
 
     frames, fps = camera_frames(face_video, 24)
     expected = camera_reference(frames, fps)
+    assert len(frames) == 24 and len(expected) == len(frames)  # a short reference must not pass the zip below
     with client.websocket_connect(f"ws://127.0.0.1/v1/stream?fps={fps}") as ws:
         hello = ws.receive_json()
         assert hello["type"] == "hello" and hello["labels"] and hello["fps"] == fps
+        ws.send_text(json.dumps({"op": "ping"}))  # a command takes a seq, not a frame's place in time
+        assert ws.receive_json() == {"type": "pong", "seq": 0}
         replies = stream_replies(ws, frames)
-    assert [r["seq"] for r in replies] == list(range(len(frames)))
+    assert [r["seq"] for r in replies] == list(range(1, len(frames) + 1))
+    assert [r["time_ms"] for r in replies] == [round(i * 1000.0 / fps, 3) for i in range(len(frames))]
     assert all(r["dropped"] == 0 for r in replies)
     assert sum(len(rows) for rows in expected) >= 20  # the face is shown from the 3rd frame on
     for reply, rows in zip(replies, expected):
@@ -87,6 +91,8 @@ def test_each_stream_has_its_own_tracks_but_shares_the_sessions(models):
     first, second = models.new_stream(), models.new_stream()
     assert first.recognizer.classifier is models.stream.classifier is second.recognizer.classifier
     assert first.recognizer.detector is models.stream.detector
+    assert models.stream.discovery_detector is not None  # the camera defaults run discovery passes
+    assert first.recognizer.discovery_detector is models.stream.discovery_detector
     assert first.recognizer.tracker is not second.recognizer.tracker and first.stage is not second.stage
 
 
@@ -227,6 +233,7 @@ def test_oversize_images_get_413(models):
         chunked = client.post("/v1/analyze", content=iter([png(big)[:15_000], png(big)[15_000:]]))
         assert "content-length" not in chunked.request.headers  # counted while it arrives
         assert chunked.status_code == 413 and chunked.json()["error"] == "too_large"
+        assert "got more" in chunked.json()["message"]
         too_many_pixels = client.post("/v1/analyze", content=png(np.zeros((200, 200, 3), np.uint8)))
         assert too_many_pixels.status_code == 413 and too_many_pixels.json()["error"] == "too_many_pixels"
         assert client.post("/v1/analyze", content=b"GIF89a....").status_code == 415
@@ -267,7 +274,7 @@ def test_an_idle_stream_is_closed_with_a_reason(models):
 def test_a_frame_not_recognized_in_time_gets_an_error_and_the_stream_goes_on(models, astronaut):
     import time
 
-    with make_client(models, frame_timeout_s=0.1) as client:
+    with make_client(models, frame_timeout_s=0.1, max_analyze=1) as client:
         with client.websocket_connect("ws://127.0.0.1/v1/stream") as ws:
             ws.receive_json()
             busy = models.pool.submit(time.sleep, 0.6)  # the recognizer thread is taken meanwhile
@@ -280,6 +287,13 @@ def test_a_frame_not_recognized_in_time_gets_an_error_and_the_stream_goes_on(mod
         models.pool.submit(time.sleep, 0.6)
         reply = client.post("/v1/analyze", content=png(astronaut))
         assert reply.status_code == 504 and reply.json()["error"] == "timeout"
+        # the late photo still waits for the recognizer thread: it keeps its --max-analyze slot until done
+        again = client.post("/v1/analyze", content=png(astronaut))
+        assert again.status_code == 503 and again.json()["error"] == "busy"
+        deadline = time.monotonic() + 20
+        while client.app.state.analyzing and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.app.state.analyzing == 0
 
 
 def test_a_real_server_closes_open_streams_with_1001_when_stopped(models, astronaut):
