@@ -31,7 +31,8 @@ def subcommand_parser(name: str, description: str, epilog: str | None = None) ->
 
 def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     """The recognizer and temporal-stage groups, plus --max-frames and --verbose; ``command`` "main" and "bench"
-    also get the video-output group (and --detect-threads; "batch" names its worker processes --workers)."""
+    also get the video-output group (and --detect-threads; "batch" names its worker processes --workers); "serve"
+    gets neither --max-frames nor --detect-threads (a server has no frame count to stop at and no look-ahead)."""
     group = parser.add_argument_group("recognizer")
     group.add_argument("--model", metavar="PATH", help="ONNX expression model with its .json sidecar (default: "
                        "--camera, --video, batch, eval, bench: models/expression-compact-talking.onnx, chosen on "
@@ -62,16 +63,18 @@ def add_run_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     group.add_argument("--threads", type=int, default=None, metavar="N",
                        help="ONNX Runtime threads for the classifier (default: 2 for --camera/--image on 2+ "
                             "cores, 1 for files, whose detection runs ahead on another core)")
-    group.add_argument("--detect-threads", dest="lookahead", type=int, default=None, metavar="N",
-                       help="files: detection threads running ahead of the frame being drawn (default: 1 on 2 "
-                            "cores, 2 on more; batch: 0 when the workers fill the cores; 0 = off)")
-    if command != "batch":
+    if command != "serve":
+        group.add_argument("--detect-threads", dest="lookahead", type=int, default=None, metavar="N",
+                           help="files: detection threads running ahead of the frame being drawn (default: 1 on 2 "
+                                "cores, 2 on more; batch: 0 when the workers fill the cores; 0 = off)")
+    if command not in ("batch", "serve"):
         group.add_argument("--workers", dest="lookahead", type=int, default=None, help=argparse.SUPPRESS)
     add_temporal_arguments(parser.add_argument_group("temporal stage"))
     if command in ("main", "bench"):
         add_encoder_arguments(parser)
-    parser.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames (batch: per "
-                        "video)")
+    if command != "serve":
+        parser.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames (batch: "
+                            "per video)")
     parser.add_argument("--verbose", action="store_true", help="keep OpenCV/FFmpeg/MediaPipe log output")
 
 
@@ -172,7 +175,7 @@ def run_options(args, mode: str) -> RunOptions:
                             jsonl=_path(args, "jsonl"), overwrite=getattr(args, "overwrite", False),
                             hud=bool(getattr(args, "hud", False)))
     return RunOptions(recognizer_options(args), temporal_settings(args, mode), encoder_options(args), outputs,
-                      args.max_frames)
+                      getattr(args, "max_frames", None))
 
 
 def _path(args, name: str):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from ...errors import InputError, MissingDependencyError
+from ...errors import MissingDependencyError
 from ..console import EXIT_OK, EXIT_RUNTIME, EXIT_SIGNAL, StopOnSignal, say, warn
 from .arguments import add_run_arguments, run_options, subcommand_parser
 
@@ -53,8 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
 def serve_options(args):
     from ..serve.limits import TOKEN_ENV, ServeOptions
 
-    if args.max_frames is not None:
-        raise InputError("--max-frames: expected it with --camera/--video/--image, got it with serve; drop it")
     token = args.token if args.token is not None else os.environ.get(TOKEN_ENV) or None
     return ServeOptions(host=args.host, port=args.port, token=token, origins=tuple(args.origins),
                         max_bytes=args.max_bytes, max_pixels=args.max_pixels, max_streams=args.max_streams,
@@ -103,7 +101,7 @@ def run(args, stop: StopOnSignal) -> int:
     if stop.signum is not None:
         say("stopped; open streams were closed with code 1001")
         return EXIT_SIGNAL[stop.signum]
-    if server.error is not None or not server.uvicorn.should_exit:
+    if server.error is not None:
         warn(f"the server stopped by itself ({server.error or 'no reason given'})")
         return EXIT_RUNTIME
     return EXIT_OK
