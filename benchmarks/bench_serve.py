@@ -66,7 +66,7 @@ def in_process_latency(frames: list[bytes], fps: float, count: int = 200) -> flo
         time.sleep(max(0.0, begin + index / fps - time.perf_counter()))
         start = time.perf_counter()
         image = decode_image(frames[index % len(frames)], 1 << 30, 1 << 28)
-        state.step(image, index, index * 1000.0 / 15)
+        state.step(image, index, index * 1000.0 / fps)
         samples.append((time.perf_counter() - start) * 1e3)
     models.close()
     return float(np.median(samples[10:]))
