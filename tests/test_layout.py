@@ -58,7 +58,8 @@ def test_generated_scenes_panels_cover_no_face_and_nothing_stacks(seed):
         if any(overlap(tag, b) for b in others):  # allowed only when every candidate spot collides
             taken = others + [t for j, t in enumerate(tags) if j != k] + [hud]
             for spot in _tag_spots(boxes[k], tag_sizes[k], width, height, 2):
-                assert inside(spot, width, height) and any(overlap(spot, o) for o in taken), (k, spot)
+                assert any(overlap(spot, o) for o in taken), (k, spot)
+    assert sum(t is not None for t in tags) >= max(1, len(boxes) * 3 // 4)  # sparse scenes keep most faces labelled
     assert sum(p is not None for p in panels) >= 1 or len(boxes) > 3  # a few faces always leave room for one
 
 
@@ -153,8 +154,9 @@ def test_faces_at_every_border_keep_their_tags_inside_the_frame(width, height):
              (-side // 3, height - side + side // 3, side - side // 3, height + side // 3),  # bottom-left
              (width - side + side // 3, height - side + side // 3, width + side // 3, height + side // 3)]
     rects = _check_overlay(width, height, boxes, [1234, 5678, 9012, 3456], hud=())
+    assert all(tag is not None for tag in rects["tags"]), rects["tags"]  # every face keeps a (shrunk) tag
     for tag in rects["tags"]:
-        assert tag is None or inside(tag, width, height)
+        assert inside(tag, width, height), tag
 
 
 def test_a_tag_with_no_room_at_full_size_shrinks_instead_of_covering_another_tag():

@@ -1,12 +1,11 @@
 """The README's two set-up commands, as ``scripts/check_fresh_machine.py`` reads them: the test command installs the
 system packages the tests need (``scripts/install_system_deps.sh``), and CI runs the same script."""
 import subprocess
-import sys
 from pathlib import Path
 
+from scripts.check_fresh_machine import readme_commands
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
-from check_fresh_machine import readme_commands  # noqa: E402
 
 
 def test_readme_has_an_install_command_and_a_test_command_that_installs_the_system_packages():
