@@ -251,12 +251,12 @@ def scores(truth: np.ndarray, predicted: np.ndarray, known: set[int]) -> dict:
         return float(np.mean(values)) if values else 0.0
 
     known_rows = np.isin(t, sorted(known))
-    present = [c for c in sorted(known) if confusion[c].sum() or confusion[:, c].sum()]
+    present = [c for c in range(8) if confusion[c].sum() or confusion[:, c].sum()]  # in the truth or the predictions
     return {"frames": int(labelled.sum()), "no_face": int(np.count_nonzero(p < 0)),
             "coverage": float(np.mean(p >= 0)) if len(p) else 0.0,
-            "abaw_f1": f1(range(8)), "f1_known": f1(present),
+            "abaw_f1": f1(range(8)), "f1_known": f1([c for c in present if c in known]),
             "f1_per_class": {ABAW_CLASSES[c]: round(class_f1(c), 4) for c in range(8)},
-            "present": [ABAW_CLASSES[c] for c in range(8) if confusion[c].sum() or confusion[:8, c].sum()],
+            "present": [ABAW_CLASSES[c] for c in present],
             "accuracy_known": float(np.mean(p[known_rows] == t[known_rows])) if known_rows.any() else 0.0,
             "confusion": confusion.tolist()}
 
