@@ -287,19 +287,19 @@ class AvVideoWriter:
         try:
             self._add_video(codec, preset, crf)
         except (av.FFmpegError, ValueError, TypeError) as exc:
-            self._abandon()
+            self.discard()
             raise _error(self.path, f"a {codec} encoder that opens for {width}x{height}", exc) from None
         try:
             if audio_from is not None:
                 self.audio = AudioCarry.open(audio_from, self.container)
         except (av.FFmpegError, ValueError, TypeError) as exc:
-            self._abandon()
+            self.discard()
             raise InputError(f"output video {self.path}: expected to carry the audio of {audio_from} over, got "
                              f"{type(exc).__name__}: {str(exc)[:160]}; pass --no-audio to leave it out") from None
         try:
             self.container.start_encoding()
         except (av.FFmpegError, ValueError, TypeError) as exc:
-            self._abandon()
+            self.discard()
             raise _error(self.path, f"a {codec} encoder{' and audio' if self.audio else ''} that open for "
                                     f"{width}x{height}", exc) from None
 
@@ -371,9 +371,6 @@ class AvVideoWriter:
 
     def discard(self) -> None:
         """Close without finishing and delete the file (a failed run: the file is not a result)."""
-        self._abandon()
-
-    def _abandon(self) -> None:
         container, self.container = self.container, None
         try:
             if container is not None:

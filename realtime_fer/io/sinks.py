@@ -307,9 +307,7 @@ class VideoSink:
         """Encode every queued frame, then finalize the file (audio, index) (idempotent)."""
         if self._queue is None:
             return
-        self._queue.put(_STOP)
-        self._thread.join()
-        self._queue = None
+        self._stop_thread()
         full = bool(self._full_audio()) if callable(self._full_audio) else bool(self._full_audio)
         self._writer.close(full_audio=full and self._error is None)
 
@@ -317,10 +315,14 @@ class VideoSink:
         """Stop the writer and delete the file: the run failed, so the video is not a result."""
         if self._queue is not None:
             self._error = self._error or InputError("discarded")  # the writer drains without encoding
-            self._queue.put(_STOP)
-            self._thread.join()
-            self._queue = None
+            self._stop_thread()
         self._writer.discard()
+
+    def _stop_thread(self) -> None:
+        """End the writer thread once it has taken every queued frame (encoded, or dropped after an error)."""
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._queue = None
 
     def __enter__(self):
         return self

@@ -366,7 +366,8 @@ class ImageSource(_QueuedSource):
         if not self.path.exists():
             raise InputError(f"image: expected an image file or a folder of images, got no file at {self.path}; "
                              "check the path")
-        if self.path.is_dir():
+        folder = self.path.is_dir()
+        if folder:
             from .folder_walk import walk_files
 
             self.files = walk_files(self.path, exclude=exclude)
@@ -382,7 +383,7 @@ class ImageSource(_QueuedSource):
                 raise InputError(f"image {self.path}: expected an image OpenCV can decode, got an unreadable or "
                                  "non-image file; pass a .jpg/.png/.bmp/.webp/.tif file")
             first = (0, image)
-        self.names = [f.relative_to(self.path).as_posix() if self.path.is_dir() else f.name for f in self.files]
+        self.names = [f.relative_to(self.path).as_posix() if folder else f.name for f in self.files]
         self._first = first
         height, width = first[1].shape[:2]
         self.info = SourceInfo("images", self.path.name, 1.0, (width, height), None)
