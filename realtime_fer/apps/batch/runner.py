@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from ...errors import InputError, ProviderError
+from ...errors import InputError
 from .inputs import collect_inputs
 from .job import JobSettings
 from .manifest import ManifestWriter, OutputLock, is_reusable, remove_partials
@@ -23,13 +23,13 @@ EventCallback = Callable[..., None]
 ("progress", worker, key, frames_done, total_or_None), ("record", record)."""
 
 
-def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: float = 0.0) -> tuple[str, str]:
+def expected_model(settings: JobSettings, on_ray: bool = False) -> tuple[str, str]:
     """(path, sha256) of the expression model the workers will load (ModelError if it is missing).
 
     Without ``--model``, the shipped video model (``classify.VIDEO_MODEL``: the same file on every provider). A
     provider this driver does not have is refused here unless the workers run on Ray (their nodes may have it).
     """
-    from ...core.classify import default_model
+    from ...core.classify import VIDEO_MODEL
     from ...core.model_card import file_sha256, load_card
     from ...core.onnx_session import resolve_provider
 
@@ -37,14 +37,9 @@ def expected_model(settings: JobSettings, on_ray: bool = False, gpus_per_task: f
         path = Path(settings.recognizer.model)
         load_card(path)  # ModelError: missing file, bad sidecar, hash mismatch
         return str(path.resolve()), file_sha256(path)
-    if not (on_ray and gpus_per_task > 0):
-        try:
-            resolve_provider(settings.recognizer.provider)
-        except ProviderError:
-            if not on_ray:
-                raise
-    path = default_model("CPUExecutionProvider", "video")
-    return str(path), file_sha256(path)
+    if not on_ray:
+        resolve_provider(settings.recognizer.provider)  # ProviderError
+    return str(VIDEO_MODEL), file_sha256(VIDEO_MODEL)
 
 
 def check_workers(workers: int, cpus_per_task: float = 1.0, gpus_per_task: float = 0.0) -> None:
@@ -98,7 +93,7 @@ def run_batch(inputs, out_dir: str | Path, settings: JobSettings | None = None, 
     check_workers(workers, cpus_per_task, gpus_per_task)
     out_dir = check_out_dir(out_dir)
     items = collect_inputs(inputs, out_dir)
-    model, sha = expected_model(settings, on_ray=ray is not None, gpus_per_task=gpus_per_task)
+    model, sha = expected_model(settings, on_ray=ray is not None)
     wanted = settings.result_settings()
     emit = on_event or (lambda *event: None)
     results: dict[str, dict] = {}
