@@ -84,7 +84,16 @@ def test_crf_is_checked_against_the_codec_the_output_gets(capsys, tmp_path, tiny
     code, err = run_cli(capsys, "--video", clip, "--output", out, "--crf", crf, *(["--codec", codec] if codec else []),
                         "--model", tiny_model)
     assert code == 2 and "--crf" in err and len(err.strip().splitlines()) == 1, err
+    assert codec or suffix != ".avi" or "for mjpeg" in err, err  # the range of the encoder .avi gets
     assert not out.exists()
+
+
+def test_crf_ranges_follow_how_each_encoder_takes_the_quality():
+    from realtime_fer.io.av_writer import quality_range
+
+    assert quality_range("av1_nvenc") == quality_range("h264_nvenc") == (0, 51)  # every NVENC encoder takes CQ
+    assert quality_range("mjpeg") == quality_range("mpeg4") == (1, 31) and quality_range("libvpx-vp9") is None
+    assert quality_range(None) == (0, 51)  # before the codec is known: the loosest
 
 
 def test_in_range_crf_values_of_each_codec_are_taken(capsys, tmp_path, tiny_model, clip):
