@@ -363,3 +363,11 @@ def test_command_line_refuses_a_busy_port_and_bad_limits_with_exit_2():
     process = _serve("--max-streams", "0", "--token", "short")
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2 and err.count("error:") == 1 and "Traceback" not in err
+
+
+def test_serve_has_no_frame_limit_and_no_look_ahead_threads():
+    from realtime_fer.apps.cli import serve
+
+    options = {o for action in serve.build_parser()._actions for o in action.option_strings}
+    assert {"--max-frames", "--detect-threads", "--workers"}.isdisjoint(options)
+    assert {"--model", "--detector", "--temporal", "--max-streams"} <= options
