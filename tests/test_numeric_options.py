@@ -21,7 +21,7 @@ BAD = {"--fps": ["0", "-5", "5000"], "--detector-size": ["8", "99999"], "--detec
        "--max-bytes": ["0"], "--max-pixels": ["0"], "--max-streams": ["0"], "--max-analyze": ["0"],
        "--idle-timeout": ["0"], "--frame-timeout": ["-1"]}
 WORKERS_BAD = {"batch": ["0", "-2"]}  # batch's worker processes; elsewhere the old name of --detect-threads
-NOT_HERE = {("serve", "--lag"), ("serve", "--max-frames")}
+NOT_HERE = {("serve", "--lag")}
 """Options a subcommand takes from the shared groups but cannot use (serve is live, and never ends by itself)."""
 RANGE = re.compile(r"[\[(]\s*-?\d[\d.]*\s*,\s*-?\d[\d.]*\s*[\])]|[<>]=?\s*-?\d|\d+\s*(?:-|\.\.)\s*\d+")
 
